@@ -1,0 +1,75 @@
+"""Lookups for Pulumi programs: read recordings that this stack does not manage.
+
+They run in the program process, with the same settings as the provider (``rtk:*`` stack config,
+then the environment), and return typed results. Pulumi runs them in previews too, so they need
+the API token there.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Collection
+
+from pulumi.runtime.config import get_config
+
+from pulumi_rtk.client import RealtimeKitClient, Target
+from pulumi_rtk.config import ProviderSettings, resolve_settings
+from pulumi_rtk.models import RecordingInfo
+
+__all__ = ["get_active_recording", "get_recording", "list_recordings"]
+
+
+@functools.lru_cache(maxsize=4)
+def _client(settings: ProviderSettings) -> RealtimeKitClient:
+    return RealtimeKitClient(settings)
+
+
+def _connect(account_id: str | None, app_id: str | None) -> tuple[RealtimeKitClient, Target]:
+    settings = resolve_settings(get_config)
+    account, app = settings.resolve_target_ids(account_id, app_id)
+    return _client(settings), Target(settings.api_base_url, account, app)
+
+
+def get_recording(
+    recording_id: str, *, account_id: str | None = None, app_id: str | None = None
+) -> RecordingInfo:
+    """One recording by id; raises ``NotFoundError`` when the API does not know it."""
+    client, target = _connect(account_id, app_id)
+    return RecordingInfo.model_validate(client.get_recording(target, recording_id))
+
+
+def get_active_recording(
+    meeting_id: str, *, account_id: str | None = None, app_id: str | None = None
+) -> RecordingInfo | None:
+    """The meeting's running recording (INVOKED, RECORDING or PAUSED), or None."""
+    client, target = _connect(account_id, app_id)
+    found = client.get_active_recording(target, meeting_id)
+    return None if found is None else RecordingInfo.model_validate(found)
+
+
+def list_recordings(
+    meeting_id: str | None = None,
+    status: str | Collection[str] | None = None,
+    *,
+    search: str | None = None,
+    start_time: str | None = None,
+    end_time: str | None = None,
+    expired: bool | None = None,
+    sort_order: str | None = None,
+    account_id: str | None = None,
+    app_id: str | None = None,
+) -> list[RecordingInfo]:
+    """Every matching recording, all pages followed."""
+    client, target = _connect(account_id, app_id)
+    statuses = [status] if isinstance(status, str) else list(status or ())
+    items = client.list_recordings(
+        target,
+        meeting_id=meeting_id,
+        status=statuses,
+        search=search,
+        start_time=start_time,
+        end_time=end_time,
+        expired=expired,
+        sort_order=sort_order,
+    )
+    return [RecordingInfo.model_validate(item) for item in items]

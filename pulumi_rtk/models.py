@@ -1,0 +1,366 @@
+"""Pydantic models of what goes on the wire, and the rules the API enforces on it.
+
+Validation happens in two passes. Pydantic checks shape, types, enums and ranges; then
+``rule_violations`` checks the rules that span fields (per-type storage requirements, the codec
+rule). Both report ``(field path, reason)`` pairs that name what to change, never the value, so
+a credential cannot leak through an error message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_serializer,
+)
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "STOPPED_STATUSES",
+    "UNKNOWN",
+    "AudioConfig",
+    "Checked",
+    "InteractiveConfig",
+    "RealtimekitBucketConfig",
+    "RecordingInfo",
+    "RecordingInputs",
+    "RtmpOutConfig",
+    "StartRecording",
+    "StorageConfig",
+    "TrackLayer",
+    "TrackRecordingInputs",
+    "VideoConfig",
+    "Watermark",
+    "WatermarkSize",
+    "validate",
+]
+
+# The engine's marker for a value not known until apply (pulumi.runtime.rpc.UNKNOWN); repeated
+# here so validation does not import the SDK's RPC layer.
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+ACTIVE_STATUSES = frozenset({"INVOKED", "RECORDING", "PAUSED"})
+STOPPED_STATUSES = frozenset({"UPLOADING", "UPLOADED", "ERRORED"})
+OBJECT_STORES = frozenset({"aws", "azure", "digitalocean", "gcs"})
+KEYED_STORES = frozenset({"aws", "azure", "digitalocean"})
+
+Status = Literal["INVOKED", "RECORDING", "UPLOADING", "UPLOADED", "ERRORED", "PAUSED"]
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_ID = re.compile(r"^[A-Za-z0-9-]{1,36}$")
+
+
+def _whole_number(value: object) -> object:
+    """Pulumi carries every number as a double; accept 3600.0 as 3600 but not 3600.5."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _url(schemes: tuple[str, ...]) -> AfterValidator:
+    def check(value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in schemes or not parts.netloc:
+            raise ValueError(f"must be a URL with scheme {' or '.join(schemes)}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _pattern(regex: re.Pattern[str], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not regex.match(value):
+            raise ValueError(f"must be {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+WholeNumber = Annotated[StrictInt, BeforeValidator(_whole_number)]
+NonEmpty = Annotated[StrictStr, Field(min_length=1)]
+Uuid = Annotated[StrictStr, _pattern(_UUID, "a UUID")]
+ApiId = Annotated[StrictStr, _pattern(_ID, "1-36 letters, digits or dashes")]
+HttpUrl = Annotated[StrictStr, _url(("http", "https"))]
+RtmpUrl = Annotated[StrictStr, _url(("rtmp", "rtmps"))]
+Pixels = Annotated[WholeNumber, Field(ge=1, le=1920)]
+
+
+class _Wire(BaseModel):
+    """Unknown keys are errors: a typo must not be dropped silently before a billable start."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Checked(_Wire):
+    """A request model whose cross-field rules run after pydantic accepted its shape."""
+
+    def rule_violations(self) -> Iterator[tuple[str, str]]:
+        return iter(())
+
+    def body(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class WatermarkSize(_Wire):
+    width: Annotated[WholeNumber, Field(ge=1)] | None = None
+    height: Annotated[WholeNumber, Field(ge=1)] | None = None
+
+
+class Watermark(_Wire):
+    url: HttpUrl | None = None
+    position: Literal["left top", "right top", "left bottom", "right bottom"] | None = None
+    size: WatermarkSize | None = None
+
+
+class VideoConfig(_Wire):
+    codec: Literal["H264", "VP8", "VP9"] | None = None
+    width: Pixels | None = None
+    height: Pixels | None = None
+    export_file: StrictBool | None = None
+    watermark: Watermark | None = None
+
+
+class AudioConfig(_Wire):
+    codec: Literal["MP3", "AAC"] | None = None
+    channel: Literal["mono", "stereo"] | None = None
+    export_file: StrictBool | None = None
+
+
+class InteractiveConfig(_Wire):
+    type: Literal["ID3"] | None = None
+
+
+class RealtimekitBucketConfig(_Wire):
+    enabled: StrictBool
+
+
+class RtmpOutConfig(_Wire):
+    rtmp_url: RtmpUrl | None = None
+
+
+class StorageConfig(_Wire):
+    """One model for all five types; the per-type requirements are in ``rule_violations``."""
+
+    type: Literal["aws", "azure", "digitalocean", "gcs", "sftp"]
+    access_key: SecretStr | None = None
+    secret: SecretStr | None = None
+    bucket: NonEmpty | None = None
+    region: NonEmpty | None = None
+    path: StrictStr | None = None
+    host: NonEmpty | None = None
+    port: Annotated[WholeNumber, Field(ge=1, le=65535)] | None = None
+    username: NonEmpty | None = None
+    password: SecretStr | None = None
+    private_key: SecretStr | None = None
+    auth_method: Literal["KEY", "PASSWORD"] | None = None
+
+    @field_serializer("access_key", "secret", "password", "private_key")
+    def _reveal(self, value: SecretStr | None) -> str | None:
+        """The body must carry the credential itself; ``repr`` and errors keep it masked."""
+        return None if value is None else value.get_secret_value()
+
+    def rule_violations(self) -> Iterator[tuple[str, str]]:
+        kind = self.type
+        if kind in OBJECT_STORES and self.bucket is None:
+            yield "bucket", f"required when type is {kind}"
+        if kind in KEYED_STORES:
+            for name in ("access_key", "secret", "region"):
+                if getattr(self, name) is None:
+                    yield name, f"required when type is {kind}"
+        if kind == "sftp":
+            for name in ("host", "username", "auth_method"):
+                if getattr(self, name) is None:
+                    yield name, "required when type is sftp"
+            if self.auth_method == "KEY" and self.private_key is None:
+                yield "private_key", "required when auth_method is KEY"
+            if self.auth_method == "PASSWORD" and self.password is None:
+                yield "password", "required when auth_method is PASSWORD"
+        else:
+            for name in ("host", "port", "username", "auth_method", "private_key", "password"):
+                if getattr(self, name) is not None:
+                    yield name, f"only valid when type is sftp, not {kind}"
+
+
+class StartRecording(Checked):
+    """The body of ``POST .../recordings``: every option the API documents, nothing else."""
+
+    meeting_id: Uuid
+    allow_multiple_recordings: StrictBool | None = None
+    audio_config: AudioConfig | None = None
+    video_config: VideoConfig | None = None
+    file_name_prefix: StrictStr | None = None
+    interactive_config: InteractiveConfig | None = None
+    max_seconds: Annotated[WholeNumber, Field(ge=60, le=86400)] | None = None
+    realtimekit_bucket_config: RealtimekitBucketConfig | None = None
+    rtmp_out_config: RtmpOutConfig | None = None
+    storage_config: StorageConfig | None = None
+    url: HttpUrl | None = None
+
+    def rule_violations(self) -> Iterator[tuple[str, str]]:
+        video_codec = self.video_config.codec if self.video_config else None
+        if self.audio_config and self.audio_config.codec and video_codec in {"VP8", "VP9"}:
+            yield (
+                "audio_config.codec",
+                f"must be unset when video_config.codec is {video_codec} (the API uses vorbis)",
+            )
+        bucket = self.realtimekit_bucket_config
+        if bucket and not bucket.enabled and not self.storage_config and not self.rtmp_out_config:
+            yield (
+                "realtimekit_bucket_config.enabled",
+                "false needs a storage_config or rtmp_out_config, or the recording goes nowhere",
+            )
+        if self.storage_config:
+            for name, reason in self.storage_config.rule_violations():
+                yield f"storage_config.{name}", reason
+
+    def body(self) -> dict[str, Any]:
+        """The request body: unset options are left out, never sent as null."""
+        return self.model_dump(exclude_none=True, include=set(StartRecording.model_fields))
+
+
+class RecordingInputs(StartRecording):
+    """A ``Recording`` resource's inputs: the start body plus provider-only switches."""
+
+    account_id: ApiId | None = None
+    app_id: ApiId | None = None
+    paused: StrictBool | None = None
+    wait_for_status: Literal["RECORDING"] | None = None
+    wait_timeout_seconds: Annotated[WholeNumber, Field(ge=1, le=3600)] | None = None
+    adopt_recording_id: Uuid | None = None
+
+
+class TrackLayer(_Wire):
+    file_name_prefix: StrictStr | None = None
+    media_kind: Literal["audio"] | None = None
+
+
+class TrackRecordingInputs(Checked):
+    """A ``TrackRecording`` resource's inputs: the body of ``POST .../recordings/track``."""
+
+    meeting_id: Uuid
+    layers: dict[Annotated[StrictStr, Field(min_length=1)], TrackLayer] | None = None
+    user_ids: Annotated[list[NonEmpty], Field(max_length=100)] | None = None
+    account_id: ApiId | None = None
+    app_id: ApiId | None = None
+
+    def body(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True, include={"meeting_id", "layers", "user_ids"})
+
+
+class Caller(BaseModel):
+    name: str | None = None
+    type: str | None = None
+    user_id: str | None = Field(default=None, alias="user_Id")
+
+
+class Reason(BaseModel):
+    caller: Caller | None = None
+    reason: str | None = None
+
+
+class RecordingInfo(BaseModel):
+    """A recording as the API reports it; unknown keys are ignored so API additions don't break."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str
+    status: Status
+    meeting_id: str | None = None
+    audio_download_url: str | None = None
+    download_url: str | None = None
+    download_url_expiry: str | None = None
+    file_size: float | None = None
+    invoked_time: str | None = None
+    started_time: str | None = None
+    stopped_time: str | None = None
+    output_file_name: str | None = None
+    session_id: str | None = None
+    recording_duration: float | None = None
+    start_reason: Reason | None = None
+    stop_reason: Reason | None = None
+
+
+Validated = TypeVar("Validated", bound=Checked)
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _value_at(data: object, loc: tuple[int | str, ...]) -> object:
+    for part in loc:
+        in_map = isinstance(data, Mapping) and part in data
+        in_list = isinstance(data, list) and isinstance(part, int) and part < len(data)
+        if not (in_map or in_list):
+            return None
+        data = data[part]  # type: ignore[index]
+    return data
+
+
+def _has_unknown(value: object) -> bool:
+    if value == UNKNOWN:
+        return True
+    if isinstance(value, Mapping):
+        return any(_has_unknown(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_unknown(item) for item in value)
+    return False
+
+
+_REASONS = {
+    "missing": "required",
+    "extra_forbidden": "unknown field; check the spelling against the API's snake_case names",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+    "literal_error": "must be one of {expected}",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "string_type": "must be a string",
+    "string_too_short": "must not be empty",
+    "bool_type": "must be true or false",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "dict_type": "must be an object",
+    "list_type": "must be a list",
+    "too_long": "must have at most {max_length} items",
+    "value_error": "{error}",
+}
+
+
+def _reason(error: Mapping[str, Any]) -> str:
+    template = _REASONS.get(error["type"])
+    if template is None:
+        message = str(error["msg"])
+        return message[:1].lower() + message[1:]
+    return template.format(**error.get("ctx", {}))
+
+
+def validate(
+    model: type[Validated], data: Mapping[str, Any]
+) -> tuple[Validated | None, list[tuple[str, str]]]:
+    """Validate resolved inputs; a failure caused by a value unknown until apply is not one."""
+    try:
+        parsed = model.model_validate(data)
+    except ValidationError as exc:
+        failures = [
+            (_dotted(tuple(error["loc"])), _reason(error))
+            for error in exc.errors(include_url=False, include_input=False)
+            if not _has_unknown(_value_at(data, tuple(error["loc"])))
+        ]
+        return None, failures
+    return parsed, list(parsed.rule_violations())
