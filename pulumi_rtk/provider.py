@@ -28,6 +28,7 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
+from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
 from pulumi_rtk.config import ProviderSettings, resolve_settings
@@ -94,7 +95,10 @@ log = logging.getLogger("pulumi_rtk")
 
 
 def _unwrap(value: Any) -> Any:
-    """Drop secret markers (the engine strips them; a test harness may not)."""
+    """Plain values: drop secret markers (the engine strips them; a harness may not) and turn
+    preview's ``Unknown`` objects into the wire sentinel that validation recognises."""
+    if isinstance(value, Unknown):
+        return rpc.UNKNOWN
     if isinstance(value, dict):
         if rpc.is_rpc_secret(value):
             return _unwrap(rpc.unwrap_rpc_secret(value))
