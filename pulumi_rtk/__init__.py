@@ -1,34 +1,58 @@
 """Cloudflare RealtimeKit meeting recordings as Pulumi resources.
 
-Importing the package loads Pulumi and the typed inputs only; the HTTP client, pydantic models
-and lookups load on first use, so declaring resources stays cheap.
+Names load on first use: ``from pulumi_rtk import Recording`` pays for Pulumi and the typed
+inputs only, lookups add requests and pydantic, and ``python -m pulumi_rtk.emulator`` (stdlib
+only) pays for nothing else.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from pulumi_rtk._version import __version__
-from pulumi_rtk.inputs import (
-    AudioConfig,
-    AwsStorage,
-    AzureStorage,
-    DigitalOceanStorage,
-    GcsStorage,
-    InteractiveConfig,
-    RealtimekitBucketConfig,
-    RtmpOutConfig,
-    SftpStorage,
-    TrackLayer,
-    VideoConfig,
-    Watermark,
-    WatermarkSize,
-)
-from pulumi_rtk.resource import Recording, TrackRecording
 
 if TYPE_CHECKING:
+    from pulumi_rtk.inputs import (
+        AudioConfig,
+        AwsStorage,
+        AzureStorage,
+        DigitalOceanStorage,
+        GcsStorage,
+        InteractiveConfig,
+        RealtimekitBucketConfig,
+        RtmpOutConfig,
+        SftpStorage,
+        TrackLayer,
+        VideoConfig,
+        Watermark,
+        WatermarkSize,
+    )
     from pulumi_rtk.lookups import get_active_recording, get_recording, list_recordings
     from pulumi_rtk.models import RecordingInfo
+    from pulumi_rtk.resource import Recording, TrackRecording
+
+_HOMES = {
+    "pulumi_rtk.inputs": (
+        "AudioConfig",
+        "AwsStorage",
+        "AzureStorage",
+        "DigitalOceanStorage",
+        "GcsStorage",
+        "InteractiveConfig",
+        "RealtimekitBucketConfig",
+        "RtmpOutConfig",
+        "SftpStorage",
+        "TrackLayer",
+        "VideoConfig",
+        "Watermark",
+        "WatermarkSize",
+    ),
+    "pulumi_rtk.resource": ("Recording", "TrackRecording"),
+    "pulumi_rtk.lookups": ("get_active_recording", "get_recording", "list_recordings"),
+    "pulumi_rtk.models": ("RecordingInfo",),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
     "AudioConfig",
@@ -53,19 +77,15 @@ __all__ = [
     "list_recordings",
 ]
 
-_LAZY = {
-    "get_recording": "pulumi_rtk.lookups",
-    "get_active_recording": "pulumi_rtk.lookups",
-    "list_recordings": "pulumi_rtk.lookups",
-    "RecordingInfo": "pulumi_rtk.models",
-}
-
 
 def __getattr__(name: str) -> Any:
-    """Load lookups (requests, pydantic) only when a program uses them."""
-    module = _LAZY.get(name)
+    module = _MODULE_OF.get(name)
     if module is None:
         raise AttributeError(f"module 'pulumi_rtk' has no attribute {name!r}")
-    import importlib  # noqa: PLC0415
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
-    return getattr(importlib.import_module(module), name)
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
