@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
@@ -82,6 +83,15 @@ def _retry_policy(max_retries: int) -> Retry:
         raise_on_status=False,
         raise_on_redirect=False,
     )
+
+
+def _timed_out(exc: requests.RequestException) -> bool:
+    """A read timeout, also when urllib3's retries ran out on one (requests then wraps it in
+    ConnectionError(MaxRetryError(reason=ReadTimeoutError)))."""
+    if isinstance(exc, requests.Timeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, ReadTimeoutError)
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -258,14 +268,15 @@ class RealtimeKitClient:
             response = self.session.request(
                 method, target.base_url + path, json=json, params=params, timeout=self._timeout
             )
-        except requests.Timeout as exc:
-            self._log(method, path, None, started, None)
-            raise ApiTimeoutError(method, path, f"no answer within {self._timeout[1]:g} s") from exc
         except requests.RequestException as exc:
             self._log(method, path, None, started, None)
+            if _timed_out(exc):
+                detail = f"no answer within {self._timeout[1]:g} s"
+                raise ApiTimeoutError(method, path, detail) from exc
             raise TransportError(method, path, type(exc).__name__) from exc
         self._log(method, path, response.status_code, started, response)
-        return self._parse(method, path, response, secret_values(json))
+        secrets = [*secret_values(json), self._settings.api_token or ""]
+        return self._parse(method, path, response, secrets)
 
     def _parse(
         self, method: str, path: str, response: requests.Response, secrets: list[str]

@@ -101,7 +101,8 @@ def _parse_number(setting: Setting, raw: str, *, minimum: float, integer: bool) 
         value = float(raw)
     except ValueError:
         value = math.nan
-    if math.isnan(value) or value < minimum or (integer and not value.is_integer()):
+    # NaN and infinity are not timeouts or retry budgets (float() accepts "inf" and "1e400").
+    if not math.isfinite(value) or value < minimum or (integer and not value.is_integer()):
         kind = "a whole number" if integer else "a number"
         raise ConfigError(f"{setting.config_key} ({setting.env}) must be {kind} >= {minimum:g}")
     return value

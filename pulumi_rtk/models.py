@@ -171,22 +171,32 @@ class StorageConfig(_Wire):
         """The body must carry the credential itself; ``repr`` and errors keep it masked."""
         return None if value is None else value.get_secret_value()
 
+    def _absent(self, name: str) -> str | None:
+        """Why a required field does not count as given; an empty credential is no credential."""
+        value = getattr(self, name)
+        if value is None:
+            return "required"
+        if isinstance(value, SecretStr) and not value.get_secret_value():
+            return "must not be empty"
+        return None
+
     def rule_violations(self) -> Iterator[tuple[str, str]]:
         kind = self.type
         if kind in OBJECT_STORES and self.bucket is None:
             yield "bucket", f"required when type is {kind}"
         if kind in KEYED_STORES:
             for name in ("access_key", "secret", "region"):
-                if getattr(self, name) is None:
-                    yield name, f"required when type is {kind}"
+                why = self._absent(name)
+                if why:
+                    yield name, f"{why} when type is {kind}"
         if kind == "sftp":
             for name in ("host", "username", "auth_method"):
                 if getattr(self, name) is None:
                     yield name, "required when type is sftp"
-            if self.auth_method == "KEY" and self.private_key is None:
-                yield "private_key", "required when auth_method is KEY"
-            if self.auth_method == "PASSWORD" and self.password is None:
-                yield "password", "required when auth_method is PASSWORD"
+            needed = {"KEY": "private_key", "PASSWORD": "password"}.get(self.auth_method or "")
+            why = self._absent(needed) if needed else None
+            if needed and why:
+                yield needed, f"{why} when auth_method is {self.auth_method}"
         else:
             for name in ("host", "port", "username", "auth_method", "private_key", "password"):
                 if getattr(self, name) is not None:
@@ -360,7 +370,9 @@ def validate(
         failures = [
             (_dotted(tuple(error["loc"])), _reason(error))
             for error in exc.errors(include_url=False, include_input=False)
-            if not _has_unknown(_value_at(data, tuple(error["loc"])))
+            # An unknown key is wrong whatever its value, so it fails even while unknown.
+            if error["type"] == "extra_forbidden"
+            or not _has_unknown(_value_at(data, tuple(error["loc"])))
         ]
         return None, failures
     return parsed, list(parsed.rule_violations())

@@ -1,0 +1,175 @@
+"""Program-side lookups: settings from Pulumi config or the environment, typed results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pulumi.runtime.config import set_all_config
+
+from pulumi_rtk import lookups
+from pulumi_rtk.client import RealtimeKitClient, Target
+from pulumi_rtk.config import ProviderSettings
+from pulumi_rtk.emulator import Emulator
+from pulumi_rtk.errors import AuthenticationError, ConfigError, NotFoundError
+from pulumi_rtk.models import RecordingInfo
+from tests.conftest import ACCOUNT, APP, TOKEN, provider_config
+
+ENV_KEYS = (
+    "CLOUDFLARE_API_TOKEN",
+    "CLOUDFLARE_ACCOUNT_ID",
+    "RTK_APP_ID",
+    "RTK_API_BASE_URL",
+    "RTK_REQUEST_TIMEOUT_SECONDS",
+    "RTK_MAX_RETRIES",
+    "RTK_DEBUG",
+    "PULUMI_CONFIG",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No settings leak in from the shell or between tests; cached clients are closed."""
+    for key in ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)
+    set_all_config({})
+    lookups._client.cache_clear()
+    made: list[RealtimeKitClient] = []
+
+    def tracked(settings: ProviderSettings) -> RealtimeKitClient:
+        made.append(RealtimeKitClient(settings))
+        return made[-1]
+
+    monkeypatch.setattr(lookups, "RealtimeKitClient", tracked)
+    yield
+    set_all_config({})
+    lookups._client.cache_clear()
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def from_env(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> None:
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", TOKEN)
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
+    monkeypatch.setenv("RTK_APP_ID", APP)
+    monkeypatch.setenv("RTK_API_BASE_URL", emulator.base_url)
+
+
+@pytest.fixture
+def seeded(emulator: Emulator) -> tuple[str, list[str]]:
+    """A meeting with three recordings: the first two stopped, the newest one running."""
+    meeting_id = emulator.create_meeting(ACCOUNT, APP)
+    client = RealtimeKitClient(ProviderSettings(api_token=TOKEN))
+    target = Target(emulator.base_url, ACCOUNT, APP)
+    ids = []
+    for _ in range(3):
+        body = {"meeting_id": meeting_id, "allow_multiple_recordings": True}
+        ids.append(str(client.start_recording(target, body)["id"]))
+        emulator.advance(1)
+    emulator.advance(5)  # past the invoke delay: the running one is RECORDING
+    for rid in ids[:2]:
+        client.act_on_recording(target, rid, "stop")
+    client.close()
+    emulator.clear_requests()
+    return meeting_id, ids
+
+
+@pytest.mark.usefixtures("from_env")
+def test_get_recording_from_environment_settings(seeded: tuple[str, list[str]]) -> None:
+    _, ids = seeded
+    info = lookups.get_recording(ids[0])
+    assert isinstance(info, RecordingInfo)
+    assert info.id == ids[0]
+    assert info.status == "UPLOADING"
+    assert info.stop_reason is not None and info.stop_reason.reason == "API_CALL"
+
+
+@pytest.mark.usefixtures("from_env")
+def test_get_active_recording_returns_the_running_one_or_none(
+    seeded: tuple[str, list[str]], emulator: Emulator
+) -> None:
+    meeting_id, ids = seeded
+    active = lookups.get_active_recording(meeting_id)
+    assert isinstance(active, RecordingInfo)
+    assert active.id == ids[2]
+    assert active.status == "RECORDING"
+    idle = emulator.create_meeting(ACCOUNT, APP)
+    assert lookups.get_active_recording(idle) is None
+
+
+@pytest.mark.usefixtures("from_env")
+def test_list_recordings_follows_every_page_and_filters(
+    seeded: tuple[str, list[str]], emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    meeting_id, ids = seeded
+    real_list = RealtimeKitClient.list_recordings
+
+    def small_pages(self: RealtimeKitClient, target: Target, **filters: object) -> object:
+        return real_list(self, target, **{**filters, "per_page": 1})  # type: ignore[arg-type]
+
+    monkeypatch.setattr(RealtimeKitClient, "list_recordings", small_pages)
+    listed = lookups.list_recordings(meeting_id, sort_order="ASC")
+    assert [info.id for info in listed] == ids
+    assert all(isinstance(info, RecordingInfo) for info in listed)
+    assert len(emulator.requests(method="GET", path=r"/recordings$")) == 3
+
+    stopped = lookups.list_recordings(meeting_id, "UPLOADING", sort_order="ASC")
+    assert [info.id for info in stopped] == ids[:2]
+    both = lookups.list_recordings(status=["UPLOADING", "RECORDING"], sort_order="DESC")
+    assert [info.id for info in both] == ids[::-1]
+    assert lookups.list_recordings(meeting_id, expired=True) == []
+
+
+def test_settings_from_pulumi_config(seeded: tuple[str, list[str]], emulator: Emulator) -> None:
+    set_all_config(provider_config(emulator))
+    _, ids = seeded
+    assert lookups.get_recording(ids[1]).id == ids[1]
+
+
+def test_pulumi_config_wins_over_the_environment(
+    seeded: tuple[str, list[str]], emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "stale-env-token")
+    monkeypatch.setenv("RTK_API_BASE_URL", "http://127.0.0.1:9/client/v4")
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", "env-account")
+    set_all_config(provider_config(emulator))
+    _, ids = seeded
+    assert lookups.get_recording(ids[0]).id == ids[0]
+
+
+@pytest.mark.usefixtures("from_env")
+def test_explicit_ids_win_over_settings(seeded: tuple[str, list[str]], emulator: Emulator) -> None:
+    _, ids = seeded
+    with pytest.raises(NotFoundError):
+        lookups.get_recording(ids[0], account_id="someone-else")
+    (request,) = emulator.requests(method="GET")
+    assert request.path.startswith("/client/v4/accounts/someone-else/realtime/kit/")
+    assert lookups.get_recording(ids[0], account_id=ACCOUNT, app_id=APP).id == ids[0]
+
+
+def test_a_wrong_token_is_an_authentication_error(
+    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_all_config(provider_config(emulator, **{"rtk:apiToken": "nope"}))
+    with pytest.raises(AuthenticationError):
+        lookups.get_recording("r1")
+
+
+def test_missing_settings_say_how_to_set_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigError, match="rtk:accountId"):
+        lookups.get_recording("r1")
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
+    monkeypatch.setenv("RTK_APP_ID", APP)
+    with pytest.raises(ConfigError, match="CLOUDFLARE_API_TOKEN"):
+        lookups.list_recordings()
+
+
+@pytest.mark.usefixtures("from_env")
+def test_one_client_is_reused_for_the_same_settings(seeded: tuple[str, list[str]]) -> None:
+    meeting_id, ids = seeded
+    lookups.get_recording(ids[0])
+    lookups.get_active_recording(meeting_id)
+    lookups.list_recordings(meeting_id)
+    info = lookups._client.cache_info()
+    assert (info.misses, info.hits) == (1, 2)
