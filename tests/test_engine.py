@@ -17,7 +17,7 @@ from pulumi.runtime.proto import provider_pb2
 
 from pulumi_rtk.emulator import Emulator
 from pulumi_rtk.provider import RecordingProvider, TrackRecordingProvider
-from tests.conftest import ACCOUNT, APP, REPO, SECRET_VALUES, aws_storage, provider_config
+from tests.conftest import ACCOUNT, APP, REPO, SECRET_VALUES, TOKEN, aws_storage, provider_config
 from tests.harness import UNKNOWN, Engine, grpc_details, pickled
 
 PROVIDER = pickled(RecordingProvider())
@@ -290,3 +290,33 @@ def test_the_provider_process_prints_no_secret(emulator: Emulator, meeting_id: s
     assert "POST /accounts/" in stderr
     for secret in SECRET_VALUES:
         assert secret not in stdout + stderr
+
+
+def test_create_waits_until_the_recording_records(meeting_id: str) -> None:
+    fast = Emulator(token=TOKEN, clock_speed=50.0).start()
+    harness = Engine(cwd=REPO)
+    try:
+        harness.configure(provider_config(fast))
+        meeting = fast.create_meeting(ACCOUNT, APP)
+
+        _, _, outs = up(harness, declared(meeting, wait_for_status="RECORDING"))
+
+        assert outs["status"] == "RECORDING"
+        assert outs["started_time"]
+    finally:
+        harness.close()
+        fast.stop()
+
+
+def test_a_wait_that_times_out_fails_create_and_stops_the_recording(
+    engine: Engine, emulator: Emulator, meeting_id: str
+) -> None:
+    inputs, _ = engine.check(
+        declared(meeting_id, wait_for_status="RECORDING", wait_timeout_seconds=1)
+    )
+
+    with pytest.raises(grpc.RpcError) as raised:
+        engine.create(inputs)
+
+    assert "did not get there within 1 s (last status INVOKED" in grpc_details(raised.value)
+    assert [r["status"] for r in emulator.recordings()] == ["UPLOADING"]
