@@ -1,0 +1,1 @@
+"""Benchmarks of pulumi_rtk against a local emulator: ``python -m bench`` (docs/performance.md)."""
