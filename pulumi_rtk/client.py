@@ -8,7 +8,9 @@ request (POST) is never blindly repeated, the provider decides what to do after 
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import sys
 import threading
 import time
@@ -52,9 +54,13 @@ class Target:
     account_id: str
     app_id: str
 
-    def path(self, *parts: str) -> str:
-        segments = ("accounts", self.account_id, "realtime", "kit", self.app_id, *parts)
+    @functools.cached_property
+    def _prefix(self) -> str:
+        segments = ("accounts", self.account_id, "realtime", "kit", self.app_id)
         return "".join("/" + quote(segment, safe="") for segment in segments)
+
+    def path(self, *parts: str) -> str:
+        return self._prefix + "".join("/" + quote(part, safe="") for part in parts)
 
 
 class _Retry(Retry):
@@ -135,6 +141,7 @@ class RealtimeKitClient:
         self._session: requests.Session | None = None
         self._lock = threading.Lock()
         self._timeout = (settings.connect_timeout, settings.request_timeout)
+        self._proxies: dict[str, dict[str, str]] = {}
         if settings.debug:
             _enable_debug_log()
 
@@ -153,6 +160,11 @@ class RealtimeKitClient:
 
     def _build_session(self) -> requests.Session:
         session = requests.Session()
+        # requests would otherwise read the environment and ~/.netrc on every request, and a
+        # netrc entry for the API host would replace the bearer token with Basic auth.
+        session.trust_env = False
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        session.verify = bundle or True
         retry = _retry_policy(self._settings.max_retries)
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=retry)
         session.mount("http://", adapter)
@@ -171,6 +183,13 @@ class RealtimeKitClient:
             if self._session is not None:
                 self._session.close()
                 self._session = None
+
+    def _proxies_for(self, base_url: str) -> dict[str, str]:
+        """Proxy settings from the environment (NO_PROXY included), read once per endpoint."""
+        proxies = self._proxies.get(base_url)
+        if proxies is None:
+            proxies = self._proxies[base_url] = requests.utils.get_environ_proxies(base_url)
+        return proxies
 
     # Endpoints
 
@@ -266,7 +285,12 @@ class RealtimeKitClient:
         started = time.perf_counter()
         try:
             response = self.session.request(
-                method, target.base_url + path, json=json, params=params, timeout=self._timeout
+                method,
+                target.base_url + path,
+                json=json,
+                params=params,
+                timeout=self._timeout,
+                proxies=self._proxies_for(target.base_url),
             )
         except requests.RequestException as exc:
             self._log(method, path, None, started, None)
@@ -275,11 +299,14 @@ class RealtimeKitClient:
                 raise ApiTimeoutError(method, path, detail) from exc
             raise TransportError(method, path, type(exc).__name__) from exc
         self._log(method, path, response.status_code, started, response)
-        secrets = [*secret_values(json), self._settings.api_token or ""]
-        return self._parse(method, path, response, secrets)
+        return self._parse(method, path, response, json)
 
     def _parse(
-        self, method: str, path: str, response: requests.Response, secrets: list[str]
+        self,
+        method: str,
+        path: str,
+        response: requests.Response,
+        body: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
         status = response.status_code
         try:
@@ -290,6 +317,7 @@ class RealtimeKitClient:
             if isinstance(payload, dict) and payload.get("success") is not False:
                 return payload
             raise _format_error(method, path, "response is not a JSON envelope", status)
+        secrets = [*secret_values(body), self._settings.api_token or ""]
         errors = [(code, scrub(message, secrets)) for code, message in _envelope_errors(payload)]
         code, message = errors[0] if errors else (None, response.reason or "no error body")
         raise error_for_status(status)(

@@ -237,7 +237,10 @@ class StartRecording(Checked):
 
     def body(self) -> dict[str, Any]:
         """The request body: unset options are left out, never sent as null."""
-        return self.model_dump(exclude_none=True, include=set(StartRecording.model_fields))
+        return self.model_dump(exclude_none=True, include=_START_FIELDS)
+
+
+_START_FIELDS: set[str] = set(StartRecording.model_fields)  # never mutated
 
 
 class RecordingInputs(StartRecording):

@@ -7,7 +7,7 @@ every stack's state: renaming either orphans existing resources.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pulumi
 from pulumi.dynamic import Resource
@@ -50,24 +50,27 @@ class Recording(Resource, module="rtk", name="Recording"):
     reconfigured); ``paused``, ``wait_for_status`` and ``wait_timeout_seconds`` update in place.
     """
 
-    meeting_id: pulumi.Output[str]
-    account_id: pulumi.Output[str]
-    app_id: pulumi.Output[str]
-    api_base_url: pulumi.Output[str]
-    status: pulumi.Output[str]
-    download_url: pulumi.Output[str | None]
-    audio_download_url: pulumi.Output[str | None]
-    download_url_expiry: pulumi.Output[str | None]
-    file_size: pulumi.Output[float | None]
-    invoked_time: pulumi.Output[str | None]
-    started_time: pulumi.Output[str | None]
-    stopped_time: pulumi.Output[str | None]
-    output_file_name: pulumi.Output[str | None]
-    session_id: pulumi.Output[str | None]
-    recording_duration: pulumi.Output[float | None]
-    start_reason: pulumi.Output[Mapping[str, Any] | None]
-    stop_reason: pulumi.Output[Mapping[str, Any] | None]
-    paused: pulumi.Output[bool | None]
+    if TYPE_CHECKING:
+        # Declared for type checkers only: at run time the SDK would re-read these hints for
+        # every resource, and dynamic outputs need no type translation.
+        meeting_id: pulumi.Output[str]
+        account_id: pulumi.Output[str]
+        app_id: pulumi.Output[str]
+        api_base_url: pulumi.Output[str]
+        status: pulumi.Output[str]
+        download_url: pulumi.Output[str | None]
+        audio_download_url: pulumi.Output[str | None]
+        download_url_expiry: pulumi.Output[str | None]
+        file_size: pulumi.Output[float | None]
+        invoked_time: pulumi.Output[str | None]
+        started_time: pulumi.Output[str | None]
+        stopped_time: pulumi.Output[str | None]
+        output_file_name: pulumi.Output[str | None]
+        session_id: pulumi.Output[str | None]
+        recording_duration: pulumi.Output[float | None]
+        start_reason: pulumi.Output[Mapping[str, Any] | None]
+        stop_reason: pulumi.Output[Mapping[str, Any] | None]
+        paused: pulumi.Output[bool | None]
 
     def __init__(
         self,
@@ -137,17 +140,20 @@ class Recording(Resource, module="rtk", name="Recording"):
 class TrackRecording(Resource, module="rtk", name="TrackRecording"):
     """Per-participant audio tracks of a live meeting session; destroy stops the recording."""
 
-    meeting_id: pulumi.Output[str]
-    account_id: pulumi.Output[str]
-    app_id: pulumi.Output[str]
-    api_base_url: pulumi.Output[str]
-    status: pulumi.Output[str]
-    download_url: pulumi.Output[Any]
-    invoked_time: pulumi.Output[str | None]
-    started_time: pulumi.Output[str | None]
-    stopped_time: pulumi.Output[str | None]
-    output_file_name: pulumi.Output[str | None]
-    recording_duration: pulumi.Output[float | None]
+    if TYPE_CHECKING:
+        # Declared for type checkers only: at run time the SDK would re-read these hints for
+        # every resource, and dynamic outputs need no type translation.
+        meeting_id: pulumi.Output[str]
+        account_id: pulumi.Output[str]
+        app_id: pulumi.Output[str]
+        api_base_url: pulumi.Output[str]
+        status: pulumi.Output[str]
+        download_url: pulumi.Output[Any]
+        invoked_time: pulumi.Output[str | None]
+        started_time: pulumi.Output[str | None]
+        stopped_time: pulumi.Output[str | None]
+        output_file_name: pulumi.Output[str | None]
+        recording_duration: pulumi.Output[float | None]
 
     def __init__(
         self,

@@ -799,3 +799,34 @@ def test_path_segments_are_escaped() -> None:
     assert target.path("recordings", "a/b c") == (
         "/accounts/acc/realtime/kit/app/recordings/a%2Fb%20c"
     )
+
+
+def test_a_netrc_entry_never_replaces_the_bearer_token(
+    emulator: Emulator,
+    target: Target,
+    meeting_id: str,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """requests would swap the Authorization header for netrc Basic auth; the API needs Bearer."""
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password elsewhere\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    client = new_client(make_settings(emulator.base_url))
+
+    assert start(client, target, meeting_id)
+
+
+def test_proxy_settings_come_from_the_environment_once_per_endpoint(
+    emulator: Emulator, target: Target, meeting_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    client = new_client(make_settings(emulator.base_url))
+
+    start(client, target, meeting_id)
+    client.get_active_recording(target, meeting_id)
+
+    assert client._proxies == {emulator.base_url: {}}
