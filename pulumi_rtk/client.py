@@ -14,8 +14,9 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from json import dumps as json_dumps
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -106,6 +107,17 @@ def _retry_after(response: requests.Response) -> float | None:
     if not isinstance(raw, BaseHTTPResponse):
         return None
     return _Retry().get_retry_after(raw)
+
+
+def _secret_forms(values: Iterable[str]) -> list[str]:
+    """Each secret as given and as JSON escapes it on the wire (a multi-line private key, say),
+    which is how an API that quotes the request body back in an error shows it."""
+    forms: list[str] = []
+    for value in values:
+        if value:
+            escaped = json_dumps(value)[1:-1]
+            forms.extend((value, escaped) if escaped != value else (value,))
+    return forms
 
 
 def _envelope_errors(payload: object) -> list[tuple[int | None, str]]:
@@ -317,9 +329,11 @@ class RealtimeKitClient:
             if isinstance(payload, dict) and payload.get("success") is not False:
                 return payload
             raise _format_error(method, path, "response is not a JSON envelope", status)
-        secrets = [*secret_values(body), self._settings.api_token or ""]
+        secrets = _secret_forms([*secret_values(body), self._settings.api_token or ""])
         errors = [(code, scrub(message, secrets)) for code, message in _envelope_errors(payload)]
-        code, message = errors[0] if errors else (None, response.reason or "no error body")
+        # Without an envelope the reason phrase stands in, and a proxy may have put anything there.
+        fallback = scrub(response.reason or "no error body", secrets)
+        code, message = errors[0] if errors else (None, fallback)
         raise error_for_status(status)(
             method=method,
             path=path,

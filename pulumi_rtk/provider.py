@@ -90,6 +90,8 @@ STOPPED: Final = frozenset({"UPLOADING", "UPLOADED", "ERRORED"})
 # How far before our start request a recording may claim to have been invoked and still be ours.
 CLOCK_SKEW_SECONDS: Final = 120.0
 STORAGE_READ_VIEW: Final = ("type", "bucket", "path", "region", "host", "port", "username")
+# Failures after which a request may or may not have acted on the server.
+UNKNOWN_OUTCOME: Final = (ServerError, RateLimitError, TransportError, ResponseFormatError)
 
 log = logging.getLogger("pulumi_rtk")
 
@@ -144,6 +146,7 @@ class _ProviderBase(ResourceProvider):
         self._client: RealtimeKitClient | None = None
         self._lock = threading.Lock()
         self._claimed: set[str] = set()
+        self._meeting_locks: dict[str, threading.Lock] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         return {}
@@ -207,6 +210,12 @@ class _ProviderBase(ResourceProvider):
     def _is_claimed(self, recording_id: str) -> bool:
         with self._lock:
             return recording_id in self._claimed
+
+    def _meeting_lock(self, meeting_id: str) -> threading.Lock:
+        """One start at a time per meeting in this process, so that after a failed start the
+        recording found is this create's own and not one a concurrent create just started."""
+        with self._lock:
+            return self._meeting_locks.setdefault(meeting_id, threading.Lock())
 
     # Validation
 
@@ -278,14 +287,24 @@ class _ProviderBase(ResourceProvider):
             self.client.act_on_recording(target, id_, "stop")
         except NotFoundError:
             return
-        except (BadRequestError, ConflictError):
-            try:
-                status = self.client.get_recording(target, id_).get("status")
-            except NotFoundError:
-                return
-            if status in STOPPED:
+        except (BadRequestError, ConflictError, *UNKNOWN_OUTCOME) as exc:
+            # Refused, or no usable answer: an earlier or this very stop may have acted.
+            recording = self._current(target, id_, exc)
+            if recording is None or recording.get("status") in STOPPED:
                 return
             raise
+
+    def _current(
+        self, target: Target, recording_id: str, failure: RtkError
+    ) -> dict[str, Any] | None:
+        """The recording as it is now, None if gone; if even that fails, the action's error."""
+        try:
+            return self.client.get_recording(target, recording_id)
+        except NotFoundError:
+            return None
+        except RtkError:
+            pass  # the look failed too: report what the action met, with its own cause
+        raise failure
 
     def _stop_quietly(self, target: Target, recording_id: str) -> None:
         """Best effort after a failed create, so a started recording is not left orphaned."""
@@ -371,9 +390,15 @@ class RecordingProvider(_ProviderBase):
     def _pause_or_resume(self, target: Target, recording_id: str, action: str) -> dict[str, Any]:
         try:
             return self.client.act_on_recording(target, recording_id, action)
+        except UNKNOWN_OUTCOME as exc:
+            # No usable answer: the action (or an earlier attempt of it) may have acted.
+            recording = self._current(target, recording_id, exc)
+            if recording is not None and _in_state_after(recording, action):
+                return recording
+            raise
         except (BadRequestError, ConflictError) as exc:
             recording = self.client.get_recording(target, recording_id)
-            if (recording.get("status") == "PAUSED") == (action == "pause"):
+            if _in_state_after(recording, action):
                 return recording
             raise RecordingStateError(
                 f"cannot {action} recording {recording_id}: it is {recording.get('status')}; "
@@ -394,9 +419,22 @@ class RecordingProvider(_ProviderBase):
         return recording
 
     def _start(self, target: Target, inputs: RecordingInputs) -> dict[str, Any]:
-        """POST once; after an unknown outcome, look before posting again (issue: no duplicates)."""
+        """POST once; after an unknown outcome, look before posting again (issue: no duplicates).
+
+        Starts in one meeting are serialised in this process and claimed before the lock is
+        released, so a concurrent create never takes another's recording for its own.
+        """
+        with self._meeting_lock(inputs.meeting_id):
+            recording = self._start_locked(target, inputs)
+            self._claim(str(recording["id"]))
+            return recording
+
+    def _start_locked(self, target: Target, inputs: RecordingInputs) -> dict[str, Any]:
         body = inputs.body()
         single = not inputs.allow_multiple_recordings
+        # With several recordings allowed, what already runs (say, started by an earlier
+        # `pulumi up` and not yet claimed here) must never be taken for this start's.
+        before = None if single else self._running_ids(target, inputs.meeting_id)
         attempts = self.settings.max_retries + 1
         for attempt in range(1, attempts + 1):
             sent_at = time.time()
@@ -415,8 +453,13 @@ class RecordingProvider(_ProviderBase):
                     inputs.meeting_id,
                 )
                 return found
-            except (ServerError, RateLimitError, TransportError, ResponseFormatError) as exc:
-                found = self._find_started(target, inputs, since=sent_at)
+            except UNKNOWN_OUTCOME as exc:
+                try:
+                    found = self._find_started(target, inputs, since=sent_at, before=before)
+                except StartOutcomeUnknownError:
+                    raise
+                except RtkError as lookup:
+                    raise StartOutcomeUnknownError(_lost_start(inputs, exc, lookup)) from exc
                 if found is not None:
                     log.warning(
                         "pulumi-rtk: the start request failed (%s) but recording %s had started; "
@@ -429,12 +472,17 @@ class RecordingProvider(_ProviderBase):
                     raise StartOutcomeUnknownError(
                         f"the start request for meeting {inputs.meeting_id} timed out and no "
                         "recording has appeared yet; with allow_multiple_recordings a retry could "
-                        "start a second one, so run `pulumi refresh` and `pulumi up` again later"
+                        "start a second one. It may still start: list the meeting's recordings "
+                        "and stop any that no resource owns, then run `pulumi up` again"
                     ) from exc
                 if attempt == attempts:
                     raise
                 time.sleep(self._retry_delay(attempt, exc))
         raise AssertionError("unreachable: the loop returns or raises")
+
+    def _running_ids(self, target: Target, meeting_id: str) -> frozenset[str]:
+        listed = self.client.list_recordings(target, meeting_id=meeting_id, status=sorted(ACTIVE))
+        return frozenset(str(item.get("id")) for item in listed)
 
     @staticmethod
     def _retry_delay(attempt: int, exc: Exception) -> float:
@@ -443,14 +491,22 @@ class RecordingProvider(_ProviderBase):
         return min(0.25 * 2.0 ** (attempt - 1), 8.0) + random.uniform(0, 0.25)  # noqa: S311
 
     def _find_started(
-        self, target: Target, inputs: RecordingInputs, *, since: float | None
+        self,
+        target: Target,
+        inputs: RecordingInputs,
+        *,
+        since: float | None,
+        before: frozenset[str] | None = None,
     ) -> dict[str, Any] | None:
-        """The running recording this create asked for, if the server has one."""
+        """The running recording this create asked for, if the server has one; ``before`` holds
+        the ids that were already running when the start was first sent."""
         if inputs.allow_multiple_recordings:
             listed = self.client.list_recordings(
                 target, meeting_id=inputs.meeting_id, status=sorted(ACTIVE)
             )
-            candidates: Iterable[Mapping[str, Any]] = list(listed)
+            candidates: Iterable[Mapping[str, Any]] = [
+                item for item in listed if before is None or str(item.get("id")) not in before
+            ]
         else:
             active = self.client.get_active_recording(target, inputs.meeting_id)
             candidates = [active] if active else []
@@ -515,14 +571,37 @@ def _wait_message(recording: Mapping[str, Any], wanted: str | None, what: str) -
     )
 
 
+def _in_state_after(recording: Mapping[str, Any], action: str) -> bool:
+    """Whether the recording is where ``pause`` or ``resume`` would have brought it."""
+    return (recording.get("status") == "PAUSED") == (action == "pause")
+
+
+def _lost_start(inputs: RecordingInputs, failure: RtkError, lookup: RtkError) -> str:
+    """Why a create failed without knowing whether its recording started, and what to do."""
+    head = (
+        f"the start request for meeting {inputs.meeting_id} failed ({failure}) and looking for "
+        f"the recording it may have started failed too ({lookup}); "
+    )
+    if inputs.allow_multiple_recordings:
+        return head + (
+            "with allow_multiple_recordings a new start cannot tell it apart, so list the "
+            "meeting's recordings and stop any that no resource owns, then run `pulumi up` again"
+        )
+    return head + (
+        "run `pulumi up` again: the meeting allows one recording at a time, so a recording that "
+        "did start with this configuration is adopted then"
+    )
+
+
 def _same_start(recording: Mapping[str, Any], inputs: RecordingInputs) -> bool:
     """Whether a running recording is the one these inputs start, as far as the API shows."""
     start = recording.get("start_reason")
     if isinstance(start, Mapping) and start.get("reason") not in (None, "API_CALL"):
         return False
-    if inputs.storage_config is None:
-        return True
     shown = recording.get("storage_config")
+    if inputs.storage_config is None:
+        # No storage declared: a recording that writes to some bucket or server is not ours.
+        return not isinstance(shown, Mapping) or all(value is None for value in shown.values())
     if not isinstance(shown, Mapping):
         return False
     declared = inputs.storage_config
