@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -18,7 +18,7 @@ import pytest
 
 from pulumi_rtk.emulator import Emulator
 from pulumi_rtk.provider import ACTIVE, RecordingProvider
-from tests.conftest import ACCOUNT, APP, REPO, TOKEN, aws_storage, provider_config
+from tests.conftest import ACCOUNT, APP, aws_storage
 from tests.harness import Engine, pickled
 
 PROVIDER = pickled(RecordingProvider())
@@ -37,25 +37,6 @@ FAULT_COUNT = 20
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    emu = Emulator(token=TOKEN, clock_speed=0.0).start()
-    try:
-        yield emu
-    finally:
-        emu.stop()
-
-
-@pytest.fixture
-def engine(emulator: Emulator) -> Iterator[Engine]:
-    harness = Engine(cwd=REPO)
-    harness.configure(provider_config(emulator))
-    try:
-        yield harness
-    finally:
-        harness.close()
 
 
 def in_parallel(call: Callable[[T], R], items: list[T]) -> tuple[list[R], float]:
