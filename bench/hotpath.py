@@ -36,9 +36,8 @@ PIECES: list[tuple[Any, str, str]] = [
     (provider_module, "_unwrap", "_unwrap props (create, read, delete)"),
     (models_module.StartRecording, "body", "inputs.body() (model_dump)"),
     (client_module.Target, "path", "Target.path (quote every segment)"),
-    (provider_module.RecordingProvider, "_stored_target", "_stored_target (read, delete)"),
-    (provider_module.RecordingProvider, "_new_target", "_new_target (create)"),
-    (client_module, "secret_values", "secret_values(body), every request"),
+    (provider_module.RecordingProvider, "_target", "_target (every call)"),
+    (client_module, "secret_values", "secret_values(body), on errors"),
     (provider_module.RecordingProvider, "_outputs", "_outputs (create, read)"),
     (client_module.RealtimeKitClient, "_parse", "_parse (incl. response.json())"),
 ]

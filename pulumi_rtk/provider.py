@@ -185,23 +185,15 @@ class _ProviderBase(ResourceProvider):
                     client = self._client = RealtimeKitClient(self.settings)
         return client
 
-    def _new_target(self, props: Mapping[str, Any]) -> Target:
-        """Where a new recording goes: the resource's ids, else config, else environment."""
+    def _target(self, props: Mapping[str, Any]) -> Target:
+        """Where a recording lives. Outputs keep the ids and endpoint it was created with, so
+        config changes cannot move it; inputs carry no endpoint, so a new recording goes to the
+        configured one. Ids: the resource's own, else config, else environment."""
         from pulumi_rtk.client import Target  # noqa: PLC0415 (lazy HTTP stack)
 
-        account, app = self.settings.resolve_target_ids(
-            props.get("account_id"), props.get("app_id")
-        )
-        return Target(self.settings.api_base_url, account, app)
-
-    def _stored_target(self, props: Mapping[str, Any]) -> Target:
-        """Where an existing recording lives: as created, so config changes cannot move it."""
-        from pulumi_rtk.client import Target  # noqa: PLC0415 (lazy HTTP stack)
-
-        account, app = self.settings.resolve_target_ids(
-            props.get("account_id"), props.get("app_id")
-        )
-        return Target(props.get("api_base_url") or self.settings.api_base_url, account, app)
+        settings = self.settings
+        account, app = settings.resolve_target_ids(props.get("account_id"), props.get("app_id"))
+        return Target(props.get("api_base_url") or settings.api_base_url, account, app)
 
     def _claim(self, recording_id: str) -> None:
         with self._lock:
@@ -269,7 +261,7 @@ class _ProviderBase(ResourceProvider):
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh every output; a recording the API no longer knows leaves state."""
         props = _unwrap(props)
-        target = self._stored_target(props)
+        target = self._target(props)
         try:
             recording = self.client.get_recording(target, id_)
         except NotFoundError:
@@ -282,7 +274,7 @@ class _ProviderBase(ResourceProvider):
         props = _unwrap(props)
         if props.get("status") in STOPPED:
             return
-        target = self._stored_target(props)
+        target = self._target(props)
         try:
             self.client.act_on_recording(target, id_, "stop")
         except NotFoundError:
@@ -327,7 +319,7 @@ class RecordingProvider(_ProviderBase):
     def create(self, props: dict[str, Any]) -> CreateResult:
         props = _unwrap(props)
         inputs = cast("RecordingInputs", self._validated(props))
-        target = self._new_target(props)
+        target = self._target(props)
         if inputs.adopt_recording_id:
             recording = self._adopt(target, inputs.adopt_recording_id)
             owned = False
@@ -368,7 +360,7 @@ class RecordingProvider(_ProviderBase):
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Pause or resume in place; always return the full outputs (the default wipes them)."""
         olds, news = _unwrap(olds), _unwrap(news)
-        target = self._stored_target(olds)
+        target = self._target(olds)
         recording: Mapping[str, Any] = olds
         action = self._pause_wanted(olds, news)
         if action is not None:
@@ -624,7 +616,7 @@ class TrackRecordingProvider(_ProviderBase):
     def create(self, props: dict[str, Any]) -> CreateResult:
         props = _unwrap(props)
         inputs = cast("TrackRecordingInputs", self._validated(props))
-        target = self._new_target(props)
+        target = self._target(props)
         recording = self.client.start_track_recording(target, inputs.body())
         return CreateResult(str(recording["id"]), self._outputs(props, target, recording))
 
@@ -635,4 +627,4 @@ class TrackRecordingProvider(_ProviderBase):
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Nothing of a track recording changes in place; keep the outputs whole."""
         olds, news = _unwrap(olds), _unwrap(news)
-        return UpdateResult(self._outputs(news, self._stored_target(olds), olds))
+        return UpdateResult(self._outputs(news, self._target(olds), olds))
