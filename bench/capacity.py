@@ -18,17 +18,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from bench.common import (
-    ACCOUNT,
-    APP,
-    TOKEN,
-    EmulatorProcess,
-    Outcome,
-    Row,
-    cpu_seconds,
-    start_body,
-    us,
-)
+from bench.common import TOKEN, EmulatorProcess, Outcome, Row, cpu_seconds, start_body, us
+from tests.support.values import ACCOUNT, APP
 
 CONCURRENCY = 16
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
-import signal
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -14,14 +12,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pulumi_rtk.emulator import AdminClient
+from tests.support import processes, values
+from tests.support.values import ACCOUNT, APP
 
-REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-PROJECT = "rtkbench"
-
-ACCOUNT = "0123456789abcdef0123456789abcdef"
-APP = "fedcba9876543210fedcba9876543210"
 TOKEN = "bench-token-7c1d"  # the emulator's local token, not a secret
 AWS_ACCESS_KEY = "AKIABENCHACCESSKEY01"
 AWS_SECRET = "bench-aws-secret-0123456789abcdef"
@@ -142,82 +136,26 @@ def cpu_seconds(pid: int) -> float:
 # --- a subprocess emulator -------------------------------------------------------------------
 
 
-class EmulatorProcess:
-    """``python -m pulumi_rtk.emulator --port 0`` with a frozen clock, in its own process.
+class EmulatorProcess(processes.EmulatorProcess):
+    """The subprocess emulator with a frozen clock: statuses change only when told to."""
 
-    The measured client and the server must not share a GIL: in one process every request
-    would also pay for the server's Python work on the client's interpreter lock, which hides
-    (and distorts) the client-side overhead being measured.
-    """
-
-    def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "pulumi_rtk.emulator",
-                "--port",
-                "0",
-                "--token",
-                TOKEN,
-                "--clock-speed",
-                "0",
-            ],
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline().strip()
-        prefix = "rtk-emulator listening on "
-        if not line.startswith(prefix):
-            self.close()
-            raise RuntimeError(f"emulator did not start: {line!r}")
-        self.base_url = line.removeprefix(prefix)
-        self.origin = self.base_url.removesuffix("/client/v4")
-        self.admin = AdminClient(self.origin)
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
+    def __init__(self, *args: str) -> None:
+        super().__init__(TOKEN, ("--clock-speed", "0", *args))
 
     def fresh_meetings(self, count: int) -> list[str]:
         """Forget every meeting, recording and logged request; create ``count`` meetings."""
         self.admin.reset()
         return [self.admin.create_meeting(ACCOUNT, APP, f"bench-{i}") for i in range(count)]
 
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-
-    def __enter__(self) -> EmulatorProcess:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
 
 # --- what the benchmarks send ----------------------------------------------------------------
 
 
 def provider_config(base_url: str) -> dict[str, str]:
-    """Stack config as the engine hands it to a dynamic provider (full keys, plain strings)."""
-    return {
-        "rtk:apiBaseUrl": base_url,
-        "rtk:accountId": ACCOUNT,
-        "rtk:appId": APP,
-        "rtk:apiToken": TOKEN,
-        "rtk:requestTimeoutSeconds": "10",
-        "rtk:maxRetries": "2",
-    }
+    """Stack config as the engine hands it to a dynamic provider, with the bench token."""
+    return values.provider_config(
+        base_url, **{"rtk:apiToken": TOKEN, "rtk:requestTimeoutSeconds": "10"}
+    )
 
 
 def start_body(meeting_id: str) -> dict[str, Any]:

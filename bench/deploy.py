@@ -18,18 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    ACCOUNT,
-    APP,
-    PYTHON,
-    REPO,
-    TOKEN,
-    EmulatorProcess,
-    Outcome,
-    Row,
-    cpu_seconds,
-    median,
-)
+from bench.common import PYTHON, TOKEN, EmulatorProcess, Outcome, Row, cpu_seconds, median
+from tests.support.values import ACCOUNT, APP, REPO
 
 GOAL = 1.25
 RESOURCES = 100

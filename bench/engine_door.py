@@ -14,9 +14,10 @@ import time
 from collections.abc import Callable
 
 from bench.common import EmulatorProcess, Outcome, Row, median, provider_config
-from bench.engine import EngineProcess, pickled
 from bench.overhead import configured_provider, provider_props
 from pulumi_rtk.provider import RecordingProvider
+from tests.support.engine import Engine, pickled
+from tests.support.values import REPO
 
 CALLERS = 4
 OPS_PER_CYCLE = 3
@@ -63,15 +64,15 @@ def in_process_worker(provider: RecordingProvider, blob: str) -> Worker:
     return worker
 
 
-def grpc_worker(engine: EngineProcess, blob: str) -> Worker:
+def grpc_worker(engine: Engine, blob: str) -> Worker:
     def worker(meeting: str, count: int) -> None:
         name = f"rec-{meeting[:8]}"
         urn = engine.urn(name)
         request = engine.create_request(provider_props(meeting, blob), name)
         for _ in range(count):
-            id_, state = engine.create(request)
-            state = engine.read(id_, state, urn)
-            engine.delete(id_, state, urn)
+            id_, state = engine.create_raw(request)
+            state = engine.read_raw(id_, state, urn)
+            engine.delete_raw(id_, state, urn)
 
     return worker
 
@@ -80,7 +81,7 @@ def run(emu: EmulatorProcess, cycles_per_caller: int, blocks: int) -> Outcome:
     outcome = Outcome("engine")
     blob = pickled(RecordingProvider())
     provider = configured_provider(emu.base_url)
-    with EngineProcess() as engine:
+    with Engine(REPO, keep_stderr=False) as engine:
         engine.configure(provider_config(emu.base_url))
         workers: dict[str, Worker] = {
             "grpc": grpc_worker(engine, blob),

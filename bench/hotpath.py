@@ -24,11 +24,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bench.common import EmulatorProcess, median
-from bench.engine import pickled
 from bench.overhead import RawClient, configured_provider, provider_cycle, provider_props
 from pulumi_rtk import client as client_module
 from pulumi_rtk import models as models_module
 from pulumi_rtk import provider as provider_module
+from tests.support.engine import pickled
 
 # (module or class, attribute, label): the provider's own work in a create+read+delete cycle.
 PIECES: list[tuple[Any, str, str]] = [
@@ -182,9 +182,10 @@ def rpc_costs(count: int) -> None:
     imports (pydantic models for Check, requests for Create)."""
     from pulumi.runtime.proto import provider_pb2
 
-    from bench.common import REPO, provider_config
-    from bench.engine import EngineProcess, to_struct
+    from bench.common import provider_config
     from bench.noop_provider import NoopProvider
+    from tests.support.engine import Engine, to_struct
+    from tests.support.values import REPO
 
     with EmulatorProcess() as emu:
         providers = {"pulumi_rtk": provider_module.RecordingProvider(), "noop": NoopProvider()}
@@ -192,7 +193,7 @@ def rpc_costs(count: int) -> None:
             meetings = emu.fresh_meetings(count)
             blob = pickled(instance)
             times: dict[str, list[float]] = {"Check": [], "Create": [], "Delete": []}
-            with EngineProcess(cwd=REPO) as engine:
+            with Engine(REPO, keep_stderr=False) as engine:
                 engine.configure(provider_config(emu.base_url))
                 created = []
                 for index, meeting in enumerate(meetings):
@@ -211,7 +212,7 @@ def rpc_costs(count: int) -> None:
                     created.append((str(response.id), response.properties, urn))
                 for id_, state, urn in created:
                     started = time.perf_counter()
-                    engine.delete(id_, state, urn)
+                    engine.delete_raw(id_, state, urn)
                     times["Delete"].append(time.perf_counter() - started)
             print(
                 f"{name:10s} "

@@ -15,7 +15,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from bench.common import PYTHON, REPO, Outcome, Row, median, ms
+from bench.common import PYTHON, Outcome, Row, median, ms
+from tests.support.values import REPO
 
 GOAL = 1.5
 # Must stay out of `import pulumi_rtk`: they load on first use in the provider process only.

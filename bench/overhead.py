@@ -20,9 +20,6 @@ import requests
 from pulumi.dynamic import Config, ConfigureRequest
 
 from bench.common import (
-    ACCOUNT,
-    APP,
-    PROJECT,
     TOKEN,
     EmulatorProcess,
     Outcome,
@@ -35,9 +32,10 @@ from bench.common import (
     start_body,
     us,
 )
-from bench.engine import PROVIDER_KEY, pickled
 from pulumi_rtk.client import USER_AGENT
 from pulumi_rtk.provider import RecordingProvider
+from tests.support.engine import PROJECT, PROVIDER_KEY, pickled
+from tests.support.values import ACCOUNT, APP
 
 GOAL = 1.10
 Cycle = Callable[[str], float]

@@ -20,7 +20,8 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from bench.common import PYTHON, REPO, median
+from bench.common import PYTHON, median
+from tests.support.values import REPO
 
 VARIANTS = ("recording", "recording-no-annotations", "noop")
 

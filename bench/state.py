@@ -13,9 +13,10 @@ import json
 from google.protobuf import struct_pb2
 
 from bench.common import EmulatorProcess, Outcome, Row, provider_config, rss_kib
-from bench.engine import PROVIDER_KEY, EngineProcess, from_struct, pickled, pickled_bytes
 from bench.overhead import provider_props
 from pulumi_rtk.provider import RecordingProvider
+from tests.support.engine import PROVIDER_KEY, Engine, from_struct, pickled, pickled_bytes
+from tests.support.values import REPO
 
 PICKLE_GOAL = 200
 GROWTH_GOAL = 0.10
@@ -24,7 +25,7 @@ GROWTH_GOAL = 0.10
 class Operations:
     """Create, read, delete, create, ... on one meeting, resumable after any operation."""
 
-    def __init__(self, engine: EngineProcess, meeting: str, blob: str) -> None:
+    def __init__(self, engine: Engine, meeting: str, blob: str) -> None:
         self.engine = engine
         self.urn = engine.urn("state")
         self.request = engine.create_request(provider_props(meeting, blob), "state")
@@ -37,12 +38,12 @@ class Operations:
         for _ in range(count):
             step = self.done % 3
             if step == 0:
-                self.id, self.state = self.engine.create(self.request)
+                self.id, self.state = self.engine.create_raw(self.request)
                 self.created = self.state
             elif step == 1:
-                self.state = self.engine.read(self.id, self.state, self.urn)
+                self.state = self.engine.read_raw(self.id, self.state, self.urn)
             else:
-                self.engine.delete(self.id, self.state, self.urn)
+                self.engine.delete_raw(self.id, self.state, self.urn)
             self.done += 1
 
 
@@ -51,7 +52,7 @@ def run(emu: EmulatorProcess, ops: int) -> Outcome:
     blob = pickled(RecordingProvider())
     raw = pickled_bytes(RecordingProvider())
     meeting = emu.fresh_meetings(1)[0]
-    with EngineProcess() as engine:
+    with Engine(REPO, keep_stderr=False) as engine:
         engine.configure(provider_config(emu.base_url))
         runner = Operations(engine, meeting, blob)
         runner.run(10)

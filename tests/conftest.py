@@ -1,4 +1,9 @@
-"""Shared fixtures: a real emulator on 127.0.0.1, configured providers, the gRPC engine harness."""
+"""Fixtures shared by every kind of test, and the markers that sort tests by kind.
+
+A test's directory is its kind: ``unit`` (no server, no subprocess), ``emulator`` (HTTP to a
+real emulator on 127.0.0.1), ``engine`` (the SDK's dynamic provider server over gRPC) and
+``e2e`` (the real Pulumi CLI). ``pytest -m unit`` runs the fast subset in seconds.
+"""
 
 from __future__ import annotations
 
@@ -10,42 +15,28 @@ from pulumi.dynamic import Config, ConfigureRequest
 
 from pulumi_rtk.emulator import Emulator
 from pulumi_rtk.provider import RecordingProvider, TrackRecordingProvider
-from tests.harness import PROJECT, Engine
+from tests.support import summary
+from tests.support.engine import PROJECT, Engine
+from tests.support.values import ACCOUNT, APP, REPO, TOKEN, provider_config
 
-ACCOUNT = "0123456789abcdef0123456789abcdef"
-APP = "fedcba9876543210fedcba9876543210"
-# Distinctive values, so leak checks can search any text for them.
-TOKEN = "tok-LEAKCHECK-4f1e9a7c2b"
-AWS_ACCESS_KEY = "AKIA-LEAKCHECK-ACCESS-77"
-AWS_SECRET = "LEAKCHECK-aws-secret-9b2d"
-SFTP_PASSWORD = "LEAKCHECK-sftp-password-31"
-SFTP_PRIVATE_KEY = "-----BEGIN KEY----- LEAKCHECK-private-key-5c -----END KEY-----"
-SECRET_VALUES = (TOKEN, AWS_ACCESS_KEY, AWS_SECRET, SFTP_PASSWORD, SFTP_PRIVATE_KEY)
-REPO = Path(__file__).resolve().parent.parent
+KINDS = ("unit", "emulator", "engine", "e2e")
 
 
-def provider_config(emulator: Emulator, **extra: str) -> dict[str, str]:
-    """Stack config as the engine sends it to a dynamic provider (full keys, plain strings)."""
-    return {
-        "rtk:apiBaseUrl": emulator.base_url,
-        "rtk:accountId": ACCOUNT,
-        "rtk:appId": APP,
-        "rtk:apiToken": TOKEN,
-        "rtk:requestTimeoutSeconds": "2",
-        "rtk:maxRetries": "2",
-        **extra,
-    }
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    root = Path(__file__).parent
+    for item in items:
+        kind = Path(item.path).relative_to(root).parts[0]
+        if kind in KINDS:
+            item.add_marker(getattr(pytest.mark, kind))
 
 
-def aws_storage() -> dict[str, object]:
-    return {
-        "type": "aws",
-        "bucket": "recordings",
-        "region": "us-east-1",
-        "access_key": AWS_ACCESS_KEY,
-        "secret": AWS_SECRET,
-        "path": "standups/",
-    }
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Figures the matrices collected (scenarios, texts scanned), whatever order tests ran in."""
+    lines = summary.lines()
+    if lines:
+        terminalreporter.section("pulumi_rtk matrices")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture

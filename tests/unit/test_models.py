@@ -14,7 +14,7 @@ from pulumi_rtk.models import (
     TrackRecordingInputs,
     validate,
 )
-from tests.conftest import (
+from tests.support.values import (
     AWS_ACCESS_KEY,
     AWS_SECRET,
     SECRET_VALUES,

@@ -18,8 +18,8 @@ import pytest
 
 from pulumi_rtk.emulator import Emulator
 from pulumi_rtk.provider import ACTIVE, RecordingProvider
-from tests.conftest import ACCOUNT, APP, aws_storage
-from tests.harness import Engine, pickled
+from tests.support.engine import Engine, pickled
+from tests.support.values import ACCOUNT, APP, aws_storage
 
 PROVIDER = pickled(RecordingProvider())
 RECORDINGS = 200

@@ -37,8 +37,9 @@ from pulumi_rtk.errors import (
     TransportError,
 )
 from pulumi_rtk.provider import RecordingProvider
-from tests.conftest import ACCOUNT, APP, REPO, aws_storage, provider_config
-from tests.harness import PROJECT, Engine, grpc_details, pickled
+from tests.support import summary
+from tests.support.engine import PROJECT, Engine, grpc_details, pickled
+from tests.support.values import ACCOUNT, APP, REPO, aws_storage, provider_config
 
 TIMEOUT = "0.5"
 HANG_SECONDS = 1.5
@@ -48,7 +49,7 @@ STARTS = r"/recordings$"
 ACTIVE_LOOKUP = r"/recordings/active-recording/"
 PROVIDER = pickled(RecordingProvider())
 
-# Every scenario registers its id here; the summary test at the end counts them.
+# Every scenario registers its id here, so the matrix can be counted and checked for duplicates.
 SCENARIOS: list[str] = []
 
 F = Callable[..., None]
@@ -685,10 +686,10 @@ def test_grpc_create_after_a_timeout_adopts_what_the_server_started(
     assert len(emulator.requests("POST", STARTS)) == 1
 
 
-# Summary
+# The matrix itself
 
 
-def test_zz_summary_counts_the_scenarios() -> None:
+def test_the_matrix_has_distinct_scenarios() -> None:
     assert len(SCENARIOS) == len(set(SCENARIOS))
     assert len(SCENARIOS) >= 30
-    print(f"fault matrix: {len(SCENARIOS)} scenarios defined")
+    summary.add("fault matrix: scenarios", len(SCENARIOS))

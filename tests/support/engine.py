@@ -2,12 +2,15 @@
 
 The provider is pickled exactly as ``pulumi.dynamic.Resource`` pickles it, and every call goes
 through the SDK's own servicer, so unpickling, ``configure``, result translation and error
-reporting are the real ones.
+reporting are the real ones. Tests use the dict-level calls; benchmarks use the ``*_raw`` ones,
+which pass the engine's state on as the ``Struct`` it is, the way the (Go) engine stores and
+resends it, so the measuring process spends no time converting properties.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import subprocess
 import sys
@@ -24,6 +27,7 @@ from pulumi.runtime._serialization import _serialize
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 PROJECT = "rtktest"
+PROVIDER_KEY = "__provider"
 RECORDING_TYPE = "pulumi-python:dynamic/rtk:Recording"
 UNKNOWN = rpc.UNKNOWN
 
@@ -32,6 +36,10 @@ def pickled(provider: ResourceProvider) -> str:
     """The ``__provider`` string ``pulumi.dynamic.Resource`` would store in state."""
     serialized, _ = _serialize(True, serialize_provider, provider)
     return str(serialized)
+
+
+def pickled_bytes(provider: ResourceProvider) -> bytes:
+    return base64.b64decode(pickled(provider))
 
 
 def to_struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
@@ -45,13 +53,21 @@ def from_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
 class Engine:
     """One provider process, as the engine starts it: ``python -u -m pulumi.dynamic``."""
 
-    def __init__(self, cwd: Path, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        cwd: Path,
+        env: Mapping[str, str] | None = None,
+        *,
+        keep_stderr: bool = True,
+    ) -> None:
+        """``keep_stderr=False`` discards the process's stderr (long benchmark runs, where an
+        unread pipe could fill up)."""
         self.process = subprocess.Popen(
             [sys.executable, "-u", "-m", "pulumi.dynamic", "127.0.0.1:1"],
             cwd=cwd,
             env={**os.environ, "PULUMI_PROJECT": PROJECT, **(env or {})},
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.PIPE if keep_stderr else subprocess.DEVNULL,
         )
         assert self.process.stdout is not None
         port = int(self.process.stdout.readline())
@@ -117,12 +133,46 @@ class Engine:
             provider_pb2.DeleteRequest(id=id_, urn=self.urn(name), properties=to_struct(state))
         )
 
+    # The engine's state as an opaque Struct (benchmarks)
+
+    def create_request(self, inputs: Mapping[str, Any], name: str) -> provider_pb2.CreateRequest:
+        return provider_pb2.CreateRequest(urn=self.urn(name), properties=to_struct(inputs))
+
+    def create_raw(self, request: provider_pb2.CreateRequest) -> tuple[str, struct_pb2.Struct]:
+        response = self.stub.Create(request)
+        return str(response.id), response.properties
+
+    def read_raw(self, id_: str, state: struct_pb2.Struct, urn: str) -> struct_pb2.Struct:
+        response = self.stub.Read(provider_pb2.ReadRequest(id=id_, urn=urn, properties=state))
+        if response.id != id_:
+            raise RuntimeError(f"read of {id_} answered id {response.id!r}")
+        properties: struct_pb2.Struct = response.properties
+        return properties
+
+    def delete_raw(self, id_: str, state: struct_pb2.Struct, urn: str) -> None:
+        self.stub.Delete(provider_pb2.DeleteRequest(id=id_, urn=urn, properties=state))
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
     def close(self) -> tuple[str, str]:
         """Stop the provider process; returns its stdout and stderr for leak checks."""
         self.channel.close()
-        self.process.terminate()
-        out, err = self.process.communicate(timeout=10)
-        return out.decode(errors="replace"), err.decode(errors="replace")
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            out, err = self.process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            out, err = self.process.communicate(timeout=10)
+        return out.decode(errors="replace"), (err or b"").decode(errors="replace")
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 def grpc_details(error: grpc.RpcError) -> str:

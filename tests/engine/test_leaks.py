@@ -19,7 +19,7 @@ import logging
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -32,7 +32,9 @@ from pulumi_rtk.client import Target
 from pulumi_rtk.emulator import Emulator
 from pulumi_rtk.errors import RtkError
 from pulumi_rtk.provider import RecordingProvider
-from tests.conftest import (
+from tests.support import summary
+from tests.support.engine import PROJECT, Engine, grpc_details, pickled
+from tests.support.values import (
     ACCOUNT,
     APP,
     AWS_ACCESS_KEY,
@@ -45,7 +47,6 @@ from tests.conftest import (
     aws_storage,
     provider_config,
 )
-from tests.harness import PROJECT, Engine, grpc_details, pickled
 
 PROVIDER = pickled(RecordingProvider())
 MEETING = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
@@ -64,35 +65,21 @@ def forms(secret: str) -> tuple[str, ...]:
 # Tally
 
 
-@dataclass
-class Tally:
-    scenarios: list[str] = field(default_factory=list)
-    texts: int = 0
-    leaks: list[tuple[str, str, str]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-TALLY = Tally()
-
-
 class Scan:
     """The texts of one scenario, checked as they come in."""
 
     def __init__(self, scenario: str) -> None:
         self.scenario = scenario
         self.leaks: list[tuple[str, str, str]] = []
-        with TALLY.lock:
-            TALLY.scenarios.append(scenario)
+        summary.add("leak scan: scenarios")
+        summary.note("leak scan: leaks")
 
     def text(self, label: str, text: str, *, credentials_allowed: bool = False) -> None:
         secrets = (TOKEN,) if credentials_allowed else (TOKEN, *CREDENTIALS)
         found = [s for secret in secrets for s in forms(secret) if s in text]
-        with TALLY.lock:
-            TALLY.texts += 1
-            for secret in found:
-                leak = (self.scenario, label, secret)
-                TALLY.leaks.append(leak)
-                self.leaks.append(leak)
+        summary.add("leak scan: texts scanned")
+        summary.add("leak scan: leaks", len(found))
+        self.leaks.extend((self.scenario, label, secret) for secret in found)
 
     def outputs(self, label: str, outs: Mapping[str, Any] | None) -> None:
         """Whole outputs may hold credentials only under ``storage_config``."""
@@ -609,13 +596,3 @@ def test_engine_against_an_echoing_api_leaks_nothing(echo: EchoServer) -> None:
     scan = Scan("engine: API echoes input")
     run_engine(scan, echo.base_url, engine_echo)
     scan.check()
-
-
-def test_zz_summary_counts_texts_and_leaks() -> None:
-    print(
-        f"leak scan: {len(TALLY.scenarios)} scenarios, {TALLY.texts} texts scanned, "
-        f"{len(TALLY.leaks)} leaks"
-    )
-    assert len(TALLY.scenarios) >= len(IN_PROCESS)
-    assert TALLY.texts > 0
-    assert TALLY.leaks == []

@@ -23,7 +23,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,9 +32,9 @@ from typing import Any
 import pytest
 import yaml  # type: ignore[import-untyped]  # (PyYAML comes with pulumi; no stubs installed)
 
-from pulumi_rtk.emulator import AdminClient
 from pulumi_rtk.emulator.requestlog import RequestRecord
-from tests.conftest import (
+from tests.support import processes
+from tests.support.values import (
     ACCOUNT,
     APP,
     AWS_ACCESS_KEY,
@@ -97,12 +96,8 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> Cli:
     return Cli(bin_dir, tmp_path_factory.mktemp("pulumi-home"))
 
 
-@dataclass
-class EmulatorProcess:
-    process: subprocess.Popen[str]
-    admin: AdminClient
-    base_url: str
-    data_dir: Path
+class EmulatorProcess(processes.EmulatorProcess):
+    """The subprocess emulator with the views of its request log these tests compare."""
 
     def meeting(self) -> str:
         return self.admin.create_meeting(ACCOUNT, APP, title="e2e")
@@ -145,31 +140,16 @@ class EmulatorProcess:
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
-    """``python -m pulumi_rtk.emulator`` on a free port, clock frozen, starts instant."""
-    data_dir = tmp_path_factory.mktemp("emulator")
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "pulumi_rtk.emulator", "--host", "127.0.0.1", "--port", "0"),
-            *("--token", TOKEN, "--data-dir", str(data_dir)),
-            *("--clock-speed", "0", "--invoke-delay", "0", "--upload-delay", "5"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    """The emulator on a free port, clock frozen, starts instant."""
+    process = EmulatorProcess(
+        TOKEN,
+        ("--clock-speed", "0", "--invoke-delay", "0", "--upload-delay", "5"),
+        data_dir=tmp_path_factory.mktemp("emulator"),
     )
-    assert process.stdout is not None
-    first = process.stdout.readline()
-    match = re.fullmatch(r"rtk-emulator listening on (http://127\.0\.0\.1:\d+)/client/v4\n", first)
-    if match is None:
-        process.kill()
-        pytest.fail(f"emulator did not start: {first!r} {process.communicate()[1]}")
     try:
-        yield EmulatorProcess(
-            process, AdminClient(match.group(1)), match.group(1) + "/client/v4", data_dir
-        )
+        yield process
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        process.close()
 
 
 # A stack of a project copied into a temporary directory
@@ -286,7 +266,7 @@ class Stack:
         places = {"stack export": export}
         places.update({f"`pulumi {' '.join(r.args)}`": r.text for r in self.runs})
         for base in (self.root, self.cli.home, self.emulator.data_dir):
-            for path in base.rglob("*"):
+            for path in base.rglob("*") if base is not None else ():
                 if path.is_file():
                     places[str(path)] = path.read_bytes().decode(errors="replace")
         for where, text in places.items():

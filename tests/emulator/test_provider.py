@@ -13,7 +13,8 @@ from pulumi.dynamic import Config, ConfigureRequest
 from pulumi_rtk.emulator import Emulator
 from pulumi_rtk.errors import ConfigError, InputError, RecordingStateError
 from pulumi_rtk.provider import OUTPUT_KEYS, START_OPTIONS, RecordingProvider
-from tests.conftest import (
+from tests.support.engine import PROJECT
+from tests.support.values import (
     ACCOUNT,
     APP,
     AWS_ACCESS_KEY,
@@ -23,7 +24,6 @@ from tests.conftest import (
     aws_storage,
     provider_config,
 )
-from tests.harness import PROJECT
 
 STARTS = r"/recordings$"
 

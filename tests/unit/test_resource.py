@@ -34,7 +34,7 @@ from pulumi_rtk import (
 )
 from pulumi_rtk.provider import START_OPTIONS, RecordingProvider, TrackRecordingProvider
 from pulumi_rtk.secrets import SECRET_FIELDS
-from tests.conftest import (
+from tests.support.values import (
     ACCOUNT,
     APP,
     AWS_ACCESS_KEY,

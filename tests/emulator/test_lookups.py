@@ -13,7 +13,7 @@ from pulumi_rtk.config import ProviderSettings
 from pulumi_rtk.emulator import Emulator
 from pulumi_rtk.errors import AuthenticationError, ConfigError, NotFoundError
 from pulumi_rtk.models import RecordingInfo
-from tests.conftest import ACCOUNT, APP, TOKEN, provider_config
+from tests.support.values import ACCOUNT, APP, TOKEN, provider_config
 
 ENV_KEYS = (
     "CLOUDFLARE_API_TOKEN",

@@ -27,7 +27,7 @@ from pulumi_rtk.inputs import (
     to_props,
 )
 from pulumi_rtk.secrets import SECRET_FIELDS
-from tests.conftest import AWS_ACCESS_KEY, AWS_SECRET, SFTP_PASSWORD, SFTP_PRIVATE_KEY
+from tests.support.values import AWS_ACCESS_KEY, AWS_SECRET, SFTP_PASSWORD, SFTP_PRIVATE_KEY
 
 T = TypeVar("T")
 

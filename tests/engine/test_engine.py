@@ -17,8 +17,16 @@ from pulumi.runtime.proto import provider_pb2
 
 from pulumi_rtk.emulator import Emulator
 from pulumi_rtk.provider import RecordingProvider, TrackRecordingProvider
-from tests.conftest import ACCOUNT, APP, REPO, SECRET_VALUES, TOKEN, aws_storage, provider_config
-from tests.harness import UNKNOWN, Engine, grpc_details, pickled
+from tests.support.engine import UNKNOWN, Engine, grpc_details, pickled
+from tests.support.values import (
+    ACCOUNT,
+    APP,
+    REPO,
+    SECRET_VALUES,
+    TOKEN,
+    aws_storage,
+    provider_config,
+)
 
 PROVIDER = pickled(RecordingProvider())
 TRACK_TYPE = "pulumi-python:dynamic/rtk:TrackRecording"

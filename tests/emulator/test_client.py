@@ -38,7 +38,7 @@ from pulumi_rtk.errors import (
     ServerError,
     TransportError,
 )
-from tests.conftest import (
+from tests.support.values import (
     ACCOUNT,
     APP,
     AWS_ACCESS_KEY,

@@ -14,7 +14,9 @@ import pytest
 
 from pulumi_rtk.emulator import Emulator
 from pulumi_rtk.provider import RecordingProvider
-from tests.conftest import (
+from tests.support import summary
+from tests.support.engine import UNKNOWN, Engine, pickled
+from tests.support.values import (
     ACCOUNT,
     APP,
     REPO,
@@ -25,7 +27,6 @@ from tests.conftest import (
     aws_storage,
     provider_config,
 )
-from tests.harness import UNKNOWN, Engine, pickled
 
 PROVIDER = pickled(RecordingProvider())
 DROP = object()  # an override that removes the key
@@ -452,11 +453,8 @@ def test_the_valid_baselines_pass(engine: Engine) -> None:
     assert check(engine, inputs(account_id=ACCOUNT, app_id=APP)) == []
 
 
-def test_zz_summary_nothing_reached_the_api(emulator: Emulator) -> None:
+def test_the_matrix_has_distinct_cases() -> None:
     assert len(BAD) >= 40
     assert len({c[0] for c in BAD}) == len(BAD)
-    assert emulator.requests() == []
-    assert emulator.stats()["requests"] == 0
-    print(
-        f"bad-input matrix: {len(BAD)} invalid inputs, {len(PREVIEW)} preview unknowns, 0 requests"
-    )
+    summary.add("bad-input matrix: invalid inputs", len(BAD))
+    summary.add("bad-input matrix: preview unknowns", len(PREVIEW))

@@ -8,7 +8,7 @@ import pytest
 
 from pulumi_rtk.config import DEFAULT_API_BASE_URL, ProviderSettings, resolve_settings
 from pulumi_rtk.errors import ConfigError
-from tests.conftest import TOKEN
+from tests.support.values import TOKEN
 
 ENV = {
     "CLOUDFLARE_ACCOUNT_ID": "env-account",
