@@ -28,15 +28,16 @@ from bench.overhead import RawClient, configured_provider, provider_cycle, provi
 from pulumi_rtk import client as client_module
 from pulumi_rtk import models as models_module
 from pulumi_rtk import provider as provider_module
+from pulumi_rtk.providers import recording as recording_module
 from tests.support.engine import pickled
 
 # (module or class, attribute, label): the provider's own work in a create+read+delete cycle.
 PIECES: list[tuple[Any, str, str]] = [
-    (provider_module.RecordingProvider, "_validated", "validate inputs (pydantic, rules)"),
-    (provider_module, "_unwrap", "_unwrap props (create, read, delete)"),
+    (provider_module.RecordingProvider, "validated", "validate inputs (pydantic, rules)"),
+    (recording_module, "unwrap", "unwrap props (create, read, delete)"),
     (models_module.StartRecording, "body", "inputs.body() (model_dump)"),
     (client_module.Target, "path", "Target.path (quote every segment)"),
-    (provider_module.RecordingProvider, "_target", "_target (every call)"),
+    (provider_module.RecordingProvider, "target", "target (every call)"),
     (client_module, "secret_values", "secret_values(body), on errors"),
     (provider_module.RecordingProvider, "_outputs", "_outputs (create, read)"),
     (client_module.RealtimeKitClient, "_parse", "_parse (incl. response.json())"),

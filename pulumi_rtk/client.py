@@ -1,55 +1,80 @@
-"""HTTP client for the RealtimeKit recordings API.
+"""HTTP client for the RealtimeKit API: recordings, meetings and webhooks.
 
 One ``requests.Session`` per client, built on first use under a lock: the provider object is
 pickled into Pulumi state, and a session (with the bearer token in its headers) must never be.
-Retries use urllib3's ``Retry`` through the requests adapter, for GET and PUT only: a start
-request (POST) is never blindly repeated, the provider decides what to do after a failed one.
+
+One retry policy, urllib3's ``Retry`` through the requests adapter: connection failures are
+retried for every method (nothing was sent), answers and read failures only for the methods that
+cannot fork state when repeated (GET, PUT actions, PATCH of absolute values, DELETE). A create
+(POST) is never blindly repeated: the providers decide what to do after an ambiguous one, with
+the same backoff (:func:`retry_delay`).
+
+Failures come out by the phase that failed, mapped in one place (:func:`_transport_error`):
+``ConnectError`` when nothing was sent, ``ReadError``/``ApiTimeoutError`` when the server may
+have acted, an ``ApiError`` subclass when it answered.
 """
 
 from __future__ import annotations
 
+import email.utils
+import errno
 import functools
-import logging
+import math
 import os
-import sys
+import random
 import threading
 import time
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from json import dumps as json_dumps
 from typing import Any, Final
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
+import urllib3.exceptions
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ReadTimeoutError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
+from pulumi_rtk import debug_log
 from pulumi_rtk._version import __version__
 from pulumi_rtk.config import ProviderSettings
 from pulumi_rtk.errors import (
     ApiError,
     ApiTimeoutError,
+    ConnectError,
+    ConnectTimeoutError,
     NotFoundError,
+    ReadError,
     ResponseFormatError,
     TransportError,
     error_for_status,
 )
 from pulumi_rtk.secrets import scrub, secret_values
 
-__all__ = ["RETRYABLE_STATUSES", "USER_AGENT", "RealtimeKitClient", "Target"]
+__all__ = [
+    "RETRYABLE_STATUSES",
+    "USER_AGENT",
+    "RealtimeKitClient",
+    "Target",
+    "parse_retry_after",
+    "retry_delay",
+]
 
 USER_AGENT: Final = f"pulumi-rtk/{__version__}"
 RETRYABLE_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
 RETRY_AFTER_CAP_SECONDS: Final = 30.0
-
-log = logging.getLogger("pulumi_rtk.http")
+BACKOFF_FACTOR: Final = 0.25
+BACKOFF_MAX: Final = 8.0
+BACKOFF_JITTER: Final = 0.25
+# Methods whose repetition cannot fork state: reads, recording actions (stop twice is stopped),
+# PATCH bodies that set absolute values, DELETE (gone twice is gone).
+REPEATABLE_METHODS: Final = frozenset({"GET", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass(frozen=True)
 class Target:
-    """Where a recording lives; stored in state so read and delete outlive config changes."""
+    """Where an object lives; stored in state so read and delete outlive config changes."""
 
     base_url: str
     account_id: str
@@ -60,18 +85,65 @@ class Target:
         segments = ("accounts", self.account_id, "realtime", "kit", self.app_id)
         return "".join("/" + quote(segment, safe="") for segment in segments)
 
+    @functools.cached_property
+    def address(self) -> str:
+        """``host:port`` of the API, as errors name it."""
+        parts = urlsplit(self.base_url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        return f"{parts.hostname}:{port}"
+
     def path(self, *parts: str) -> str:
         return self._prefix + "".join("/" + quote(part, safe="") for part in parts)
 
 
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds a server asks us to wait: ``retry-after-ms``, then ``Retry-After`` as seconds or
+    an HTTP date. Garbage is ignored (None), negatives count as 0, large values are capped."""
+    raw_ms = headers.get("retry-after-ms")
+    seconds: float | None = None
+    if raw_ms is not None:
+        seconds = _number(raw_ms)
+        seconds = None if seconds is None else seconds / 1000
+    raw = headers.get("Retry-After")
+    if seconds is None and raw is not None:
+        seconds = _number(raw)
+        if seconds is None:
+            try:
+                when = email.utils.parsedate_to_datetime(raw.strip())
+            except (TypeError, ValueError, IndexError):
+                when = None
+            if when is not None and when.tzinfo is not None:
+                seconds = when.timestamp() - time.time()
+    if seconds is None:
+        return None
+    return min(max(seconds, 0.0), RETRY_AFTER_CAP_SECONDS)
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def retry_delay(attempt: int, retry_after: float | None = None) -> float:
+    """The pause before retry ``attempt`` (1-based): the server's wish when it said one, else
+    the same exponential backoff with jitter the urllib3 policy uses."""
+    if retry_after is not None:
+        return retry_after
+    backoff = min(BACKOFF_FACTOR * 2.0 ** (attempt - 1), BACKOFF_MAX)
+    return backoff + random.uniform(0, BACKOFF_JITTER)  # noqa: S311 (jitter, not crypto)
+
+
 class _Retry(Retry):
-    """urllib3's Retry with a ceiling on Retry-After, which urllib3 would honour unbounded."""
+    """urllib3's Retry with lenient, capped Retry-After parsing (urllib3 raises InvalidHeader
+    on ``Retry-After: soon`` and honours any value unbounded)."""
 
     RETRY_AFTER_STATUS_CODES = RETRYABLE_STATUSES
 
     def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
-        seconds = super().get_retry_after(response)
-        return None if seconds is None else min(seconds, RETRY_AFTER_CAP_SECONDS)
+        return parse_retry_after(response.headers)
 
 
 def _retry_policy(max_retries: int) -> Retry:
@@ -81,35 +153,100 @@ def _retry_policy(max_retries: int) -> Retry:
         read=max_retries,
         status=max_retries,
         other=0,
-        allowed_methods=frozenset({"GET", "PUT"}),
+        allowed_methods=REPEATABLE_METHODS,
         status_forcelist=RETRYABLE_STATUSES,
-        backoff_factor=0.25,
-        backoff_max=8.0,
-        backoff_jitter=0.25,
+        backoff_factor=BACKOFF_FACTOR,
+        backoff_max=BACKOFF_MAX,
+        backoff_jitter=BACKOFF_JITTER,
         respect_retry_after_header=True,
         raise_on_status=False,
         raise_on_redirect=False,
     )
 
 
-def _timed_out(exc: requests.RequestException) -> bool:
-    """A read timeout, also when urllib3's retries ran out on one (requests then wraps it in
-    ConnectionError(MaxRetryError(reason=ReadTimeoutError)))."""
-    if isinstance(exc, requests.Timeout):
-        return True
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, ReadTimeoutError)
+def _reason(exc: BaseException) -> BaseException:
+    """The lower-layer cause requests wraps: ConnectionError(MaxRetryError(reason=...))."""
+    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
+    reason = getattr(inner, "reason", None)
+    return reason if isinstance(reason, BaseException) else inner
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    """The server's Retry-After, parsed and capped by the same rules as the retry policy."""
-    raw = response.raw
-    if not isinstance(raw, BaseHTTPResponse):
-        return None
-    return _Retry().get_retry_after(raw)
+def _connect_cause(reason: BaseException) -> str:
+    """Why a connection could not be made, in the words a user searches for."""
+    if isinstance(reason, urllib3.exceptions.NameResolutionError):
+        return "name not resolved"
+    if isinstance(reason, (urllib3.exceptions.SSLError, requests.exceptions.SSLError)):
+        return f"TLS error ({_first_line(reason)})"
+    if isinstance(reason, urllib3.exceptions.ProxyError):
+        return f"proxy error ({_first_line(reason)})"
+    os_error = next(
+        (e for e in _chain(reason) if isinstance(e, OSError) and e.errno is not None), None
+    )
+    if os_error is not None and os_error.errno is not None:
+        known = {
+            errno.ECONNREFUSED: "connection refused",
+            errno.EHOSTUNREACH: "host unreachable",
+            errno.ENETUNREACH: "network unreachable",
+        }
+        return known.get(os_error.errno, os.strerror(os_error.errno).lower())
+    return _first_line(reason)
 
 
-def _secret_forms(values: Iterable[str]) -> list[str]:
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def _transport_error(
+    exc: requests.RequestException,
+    method: str,
+    path: str,
+    address: str,
+    timeouts: tuple[float, float],
+) -> TransportError:
+    """Map a requests failure to the phase that failed: the one place that knows urllib3's and
+    requests' exception shapes."""
+    reason = _reason(exc)
+    connect, read = timeouts
+    if isinstance(exc, requests.exceptions.ConnectTimeout) or (
+        isinstance(reason, urllib3.exceptions.ConnectTimeoutError)
+        and not isinstance(reason, urllib3.exceptions.NewConnectionError)
+    ):
+        detail = f"no connection within {connect:g} s (connect timeout)"
+        return ConnectTimeoutError(method, path, address, detail)
+    if isinstance(exc, requests.exceptions.ReadTimeout) or isinstance(
+        reason, urllib3.exceptions.ReadTimeoutError
+    ):
+        return ApiTimeoutError(method, path, address, f"no answer within {read:g} s")
+    if isinstance(exc, (requests.exceptions.SSLError, requests.exceptions.ProxyError)) or (
+        isinstance(
+            reason,
+            (
+                urllib3.exceptions.NewConnectionError,
+                urllib3.exceptions.SSLError,
+                urllib3.exceptions.ProxyError,
+            ),
+        )
+    ):
+        return ConnectError(method, path, address, _connect_cause(reason))
+    if isinstance(exc, requests.exceptions.InvalidURL):
+        return ConnectError(method, path, address, f"invalid URL ({_first_line(exc)})")
+    if isinstance(reason, urllib3.exceptions.ProtocolError):
+        detail = f"the connection broke before an answer came ({_first_line(reason)})"
+        return ReadError(method, path, address, detail)
+    return ReadError(method, path, address, _first_line(reason))
+
+
+def _secret_forms(values: Collection[str]) -> list[str]:
     """Each secret as given and as JSON escapes it on the wire (a multi-line private key, say),
     which is how an API that quotes the request body back in an error shows it."""
     forms: list[str] = []
@@ -139,6 +276,8 @@ def _envelope_errors(payload: object) -> list[tuple[int | None, str]]:
 def _code_message(item: Mapping[str, Any]) -> tuple[int | None, str]:
     code = item.get("code")
     message = item.get("message")
+    if isinstance(code, float) and code.is_integer():
+        code = int(code)
     return (
         code if isinstance(code, int) and not isinstance(code, bool) else None,
         message if isinstance(message, str) else "no message",
@@ -146,7 +285,8 @@ def _code_message(item: Mapping[str, Any]) -> tuple[int | None, str]:
 
 
 class RealtimeKitClient:
-    """Typed calls for the six recordings endpoints; errors come out as ``pulumi_rtk.errors``."""
+    """Typed calls for the recordings, meetings and webhooks endpoints; errors come out as
+    ``pulumi_rtk.errors``."""
 
     def __init__(self, settings: ProviderSettings) -> None:
         self._settings = settings
@@ -154,8 +294,6 @@ class RealtimeKitClient:
         self._lock = threading.Lock()
         self._timeout = (settings.connect_timeout, settings.request_timeout)
         self._proxies: dict[str, dict[str, str]] = {}
-        if settings.debug:
-            _enable_debug_log()
 
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError("RealtimeKitClient holds the API token and must never be pickled")
@@ -203,7 +341,7 @@ class RealtimeKitClient:
             proxies = self._proxies[base_url] = requests.utils.get_environ_proxies(base_url)
         return proxies
 
-    # Endpoints
+    # Recordings
 
     def start_recording(self, target: Target, body: Mapping[str, Any]) -> dict[str, Any]:
         return self._data("POST", target, ("recordings",), json=body)
@@ -212,7 +350,7 @@ class RealtimeKitClient:
         parts = ("recordings", "track")
         recording = self._data("POST", target, parts, json=body).get("recording")
         if not isinstance(recording, dict):
-            raise _format_error("POST", target.path(*parts), "data.recording is not an object")
+            raise _format_error("POST", target, parts, "data.recording is not an object")
         return recording
 
     def get_recording(self, target: Target, recording_id: str) -> dict[str, Any]:
@@ -235,41 +373,105 @@ class RealtimeKitClient:
         *,
         meeting_id: str | None = None,
         status: Collection[str] = (),
-        per_page: int = 100,
         sort_order: str | None = None,
         search: str | None = None,
         start_time: str | None = None,
         end_time: str | None = None,
         expired: bool | None = None,
-        max_pages: int = 1000,
+        per_page: int = 100,
+        max_pages: int = 10_000,
     ) -> Iterator[dict[str, Any]]:
         """Every recording matching the filters, following pages until ``total_count``."""
-        params: dict[str, Any] = {"per_page": per_page}
-        optional: dict[str, Any] = {
+        params: dict[str, Any] = {
             "meeting_id": meeting_id,
             "sort_order": sort_order,
             "search": search,
             "start_time": start_time,
             "end_time": end_time,
             "expired": None if expired is None else str(expired).lower(),
+            "status": list(status) or None,
         }
-        params.update({key: value for key, value in optional.items() if value is not None})
-        if status:
-            params["status"] = list(status)
+        return self._pages(target, ("recordings",), params, per_page, max_pages)
+
+    # Meetings
+
+    def create_meeting(self, target: Target, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self._data("POST", target, ("meetings",), json=body)
+
+    def get_meeting(self, target: Target, meeting_id: str) -> dict[str, Any]:
+        return self._data("GET", target, ("meetings", meeting_id))
+
+    def update_meeting(
+        self, target: Target, meeting_id: str, fields: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """PATCH the given fields only; a nested object given replaces the stored one."""
+        return self._data("PATCH", target, ("meetings", meeting_id), json=fields)
+
+    def list_meetings(
+        self,
+        target: Target,
+        *,
+        search: str | None = None,
+        status: str | None = None,
+        start_time: str | None = None,
+        end_time: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        params = {
+            "search": search,
+            "status": status,
+            "start_time": start_time,
+            "end_time": end_time,
+        }
+        return self._pages(target, ("meetings",), params)
+
+    # Webhooks
+
+    def create_webhook(self, target: Target, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self._data("POST", target, ("webhooks",), json=body)
+
+    def get_webhook(self, target: Target, webhook_id: str) -> dict[str, Any]:
+        return self._data("GET", target, ("webhooks", webhook_id))
+
+    def update_webhook(
+        self, target: Target, webhook_id: str, fields: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        return self._data("PATCH", target, ("webhooks", webhook_id), json=fields)
+
+    def delete_webhook(self, target: Target, webhook_id: str) -> None:
+        self._call("DELETE", target, ("webhooks", webhook_id))
+
+    def list_webhooks(self, target: Target) -> list[dict[str, Any]]:
+        payload = self._call("GET", target, ("webhooks",))
+        items = payload.get("data")
+        if not isinstance(items, list):
+            raise _format_error("GET", target, ("webhooks",), "data is not a list")
+        return [item for item in items if isinstance(item, dict)]
+
+    # Plumbing
+
+    def _pages(
+        self,
+        target: Target,
+        parts: tuple[str, ...],
+        filters: Mapping[str, Any],
+        per_page: int,
+        max_pages: int,
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of a paged list, following pages until ``total_count`` (bounded)."""
+        params = {key: value for key, value in filters.items() if value is not None}
+        params["per_page"] = per_page
         seen = 0
         for page in range(1, max_pages + 1):
-            payload = self._call("GET", target, ("recordings",), params={**params, "page_no": page})
+            payload = self._call("GET", target, parts, params={**params, "page_no": page})
             items = payload.get("data")
             if not isinstance(items, list):
-                raise _format_error("GET", target.path("recordings"), "data is not a list")
+                raise _format_error("GET", target, parts, "data is not a list")
             yield from (item for item in items if isinstance(item, dict))
             seen += len(items)
             paging = payload.get("paging")
-            total = paging.get("total_count") if isinstance(paging, Mapping) else None
-            if not items or not isinstance(total, int) or seen >= total:
+            total = _count(paging.get("total_count")) if isinstance(paging, Mapping) else None
+            if not items or total is None or seen >= total:
                 return
-
-    # Plumbing
 
     def _data(
         self,
@@ -281,7 +483,7 @@ class RealtimeKitClient:
     ) -> dict[str, Any]:
         data = self._call(method, target, parts, json=json).get("data")
         if not isinstance(data, dict):
-            raise _format_error(method, target.path(*parts), "data is not an object")
+            raise _format_error(method, target, parts, "data is not an object")
         return data
 
     def _call(
@@ -305,18 +507,17 @@ class RealtimeKitClient:
                 proxies=self._proxies_for(target.base_url),
             )
         except requests.RequestException as exc:
-            self._log(method, path, None, started, None)
-            if _timed_out(exc):
-                detail = f"no answer within {self._timeout[1]:g} s"
-                raise ApiTimeoutError(method, path, detail) from exc
-            raise TransportError(method, path, type(exc).__name__) from exc
-        self._log(method, path, response.status_code, started, response)
-        return self._parse(method, path, response, json)
+            error = _transport_error(exc, method, path, target.address, self._timeout)
+            self._log(method, path, f"no response ({error.detail})", started, None)
+            raise error from exc
+        self._log(method, path, str(response.status_code), started, response)
+        return self._parse(method, path, target.address, response, json)
 
     def _parse(
         self,
         method: str,
         path: str,
+        address: str,
         response: requests.Response,
         body: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
@@ -328,7 +529,14 @@ class RealtimeKitClient:
         if 200 <= status < 300:
             if isinstance(payload, dict) and payload.get("success") is not False:
                 return payload
-            raise _format_error(method, path, "response is not a JSON envelope", status)
+            raise ResponseFormatError(
+                method=method,
+                path=path,
+                address=address,
+                status=status,
+                code=None,
+                message="response is not a JSON envelope",
+            )
         secrets = _secret_forms([*secret_values(body), self._settings.api_token or ""])
         errors = [(code, scrub(message, secrets)) for code, message in _envelope_errors(payload)]
         # Without an envelope the reason phrase stands in, and a proxy may have put anything there.
@@ -337,18 +545,19 @@ class RealtimeKitClient:
         raise error_for_status(status)(
             method=method,
             path=path,
+            address=address,
             status=status,
             code=code,
             message=message,
             errors=errors,
-            retry_after=_retry_after(response),
+            retry_after=parse_retry_after(response.headers),
         )
 
     def _log(
         self,
         method: str,
         path: str,
-        status: int | None,
+        outcome: str,
         started: float,
         response: requests.Response | None,
     ) -> None:
@@ -356,30 +565,32 @@ class RealtimeKitClient:
             return
         retries = getattr(getattr(response, "raw", None), "retries", None)
         count = len(retries.history) if isinstance(retries, Retry) else 0
-        log.info(
-            "%s %s -> %s in %.1f ms (retries: %d)",
-            method,
-            path,
-            status if status is not None else "no response",
-            (time.perf_counter() - started) * 1000,
-            count,
+        line = (
+            f"{method} {path} -> {outcome} in {(time.perf_counter() - started) * 1000:.1f} ms "
+            f"(retries: {count})"
         )
+        debug_log.emit(line)
 
 
-def _format_error(method: str, path: str, message: str, status: int = 200) -> ApiError:
-    return ResponseFormatError(method=method, path=path, status=status, code=None, message=message)
+def _count(value: object) -> int | None:
+    """A count as servers send it: 3, 3.0 or "3"."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
 
 
-_debug_lock = threading.Lock()
-
-
-def _enable_debug_log() -> None:
-    """Send request lines to stderr, which the Pulumi engine shows for dynamic providers."""
-    with _debug_lock:
-        if any(getattr(h, "_rtk_debug", False) for h in log.handlers):
-            return
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("pulumi-rtk: %(message)s"))
-        handler._rtk_debug = True  # type: ignore[attr-defined]
-        log.addHandler(handler)
-        log.setLevel(logging.INFO)
+def _format_error(method: str, target: Target, parts: tuple[str, ...], message: str) -> ApiError:
+    return ResponseFormatError(
+        method=method,
+        path=target.path(*parts),
+        address=target.address,
+        status=200,
+        code=None,
+        message=message,
+    )

@@ -15,10 +15,15 @@ __all__ = [
     "BadRequestError",
     "ConfigError",
     "ConflictError",
+    "ConnectError",
+    "ConnectTimeoutError",
+    "CreateOutcomeUnknownError",
     "InputError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ReadError",
+    "RecordingLeftRunningError",
     "RecordingStateError",
     "ResponseFormatError",
     "RtkError",
@@ -43,31 +48,68 @@ class InputError(RtkError):
     def __init__(self, failures: Sequence[tuple[str, str]]) -> None:
         self.failures = list(failures)
         lines = "; ".join(f"{path}: {reason}" for path, reason in self.failures)
-        super().__init__(f"invalid recording inputs: {lines}")
+        super().__init__(f"invalid inputs: {lines}")
 
 
 class RecordingStateError(RtkError):
     """A recording did not reach, or cannot take, the status that was asked for."""
 
 
-class StartOutcomeUnknownError(RtkError):
+class CreateOutcomeUnknownError(RtkError):
+    """A create failed in a way that leaves open whether the object was created."""
+
+
+class RecordingLeftRunningError(RtkError):
+    """A create failed after its recording started, and stopping that recording failed too."""
+
+
+class StartOutcomeUnknownError(CreateOutcomeUnknownError):
     """A start request failed in a way that leaves open whether the recording started."""
 
 
-# Transport errors: the request may or may not have reached the server.
+# Transport errors, by the phase that failed (as httpx separates connect from read errors): a
+# connection that was never established sent nothing, so retrying is safe and there is nothing to
+# reconcile; after the request went out, the server may have acted on it.
 
 
 class TransportError(RtkError):
-    """The HTTP exchange failed below the API (connection refused, reset, TLS)."""
+    """The HTTP exchange failed below the API; ``may_have_acted`` tells the two phases apart."""
 
-    def __init__(self, method: str, path: str, detail: str) -> None:
+    may_have_acted = True
+
+    def __init__(self, method: str, path: str, address: str, detail: str) -> None:
         self.method = method
         self.path = path
+        self.address = address
         self.detail = detail
-        super().__init__(f"{method} {path} failed: {detail}")
+        super().__init__(f"{method} {path} to {address} {self._what()}")
+
+    def _what(self) -> str:
+        return f"failed after the request was sent: {self.detail}; the API may have acted on it"
 
 
-class ApiTimeoutError(TransportError):
+class ConnectError(TransportError):
+    """No connection to the API (refused, name not resolved, TLS failed): nothing was sent."""
+
+    may_have_acted = False
+
+    def _what(self) -> str:
+        return (
+            f"failed before anything was sent: {self.detail}. Nothing reached the API, so it is "
+            "safe to run the same command again once the address is reachable (check "
+            "rtk:apiBaseUrl / RTK_API_BASE_URL)"
+        )
+
+
+class ConnectTimeoutError(ConnectError):
+    """No connection within the connect timeout: nothing was sent."""
+
+
+class ReadError(TransportError):
+    """The request was sent, then the connection broke (reset, closed, unreadable answer)."""
+
+
+class ApiTimeoutError(ReadError):
     """No answer within the read timeout; the server may still act on the request."""
 
 
@@ -75,7 +117,14 @@ class ApiTimeoutError(TransportError):
 
 
 class ApiError(RtkError):
-    """The API answered with an error; ``code`` and ``message`` come from its envelope."""
+    """The API answered with an error; ``code`` and ``message`` come from its envelope.
+
+    The message says what failed (method, path, host:port, status, Cloudflare's code and
+    message), whether the request may have acted, and the class's advice on what to do next.
+    """
+
+    may_have_acted = False
+    advice = ""
 
     def __init__(
         self,
@@ -87,16 +136,28 @@ class ApiError(RtkError):
         message: str,
         errors: Sequence[tuple[int | None, str]] = (),
         retry_after: float | None = None,
+        address: str = "",
     ) -> None:
         self.method = method
         self.path = path
+        self.address = address
         self.status = status
         self.code = code
         self.message = message
         self.errors = list(errors) or [(code, message)]
         self.retry_after = retry_after
         code_part = f" (code {code})" if code is not None else ""
-        super().__init__(f"{method} {path} failed: HTTP {status}{code_part}: {message}")
+        where = f" to {address}" if address else ""
+        outcome = (
+            "the API may have acted on the request"
+            if self.may_have_acted
+            else "the API refused the request"
+        )
+        advice = f"; {self.advice}" if self.advice else ""
+        super().__init__(
+            f"{method} {path}{where} failed: HTTP {status}{code_part}: {message} "
+            f"({outcome}{advice})"
+        )
 
 
 class BadRequestError(ApiError):
@@ -106,9 +167,16 @@ class BadRequestError(ApiError):
 class AuthenticationError(ApiError):
     """HTTP 401: the API token is missing, malformed or unknown."""
 
+    advice = (
+        "check the API token: `pulumi config set --secret rtk:apiToken <token>` or "
+        "CLOUDFLARE_API_TOKEN"
+    )
+
 
 class PermissionDeniedError(ApiError):
     """HTTP 403: the token lacks the Realtime or Realtime Admin permission."""
+
+    advice = "give the API token the Realtime or Realtime Admin permission"
 
 
 class NotFoundError(ApiError):
@@ -122,13 +190,19 @@ class ConflictError(ApiError):
 class RateLimitError(ApiError):
     """HTTP 429 after the retry budget was spent."""
 
+    advice = "rate limited: run the command again in a minute"
+
 
 class ServerError(ApiError):
     """HTTP 5xx after the retry budget was spent (or at once, for a start request)."""
 
+    may_have_acted = True
+
 
 class ResponseFormatError(ApiError):
     """The API answered with a body that is not the JSON envelope it documents."""
+
+    may_have_acted = True
 
 
 _BY_STATUS: dict[int, type[ApiError]] = {

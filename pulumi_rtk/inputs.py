@@ -15,20 +15,25 @@ from typing import Any, ClassVar, Literal
 
 import pulumi
 
-from pulumi_rtk.secrets import SECRET_FIELDS
+from pulumi_rtk.vocabulary import STORAGE_SECRET_FIELDS
 
 __all__ = [
+    "AiConfig",
     "AudioConfig",
     "AwsStorage",
     "AzureStorage",
     "DigitalOceanStorage",
     "GcsStorage",
     "InteractiveConfig",
+    "LiveStreamingConfig",
     "RealtimekitBucketConfig",
+    "RecordingConfig",
     "RtmpOutConfig",
     "SftpStorage",
     "StorageConfig",
+    "SummarizationConfig",
     "TrackLayer",
+    "TranscriptionConfig",
     "VideoConfig",
     "Watermark",
     "WatermarkSize",
@@ -164,6 +169,66 @@ class RtmpOutConfig(_Input):
 
 
 @dataclass(frozen=True, kw_only=True)
+class LiveStreamingConfig(_Input):
+    """Where a meeting's recordings are also streamed live (``rtmp://`` or ``rtmps://``)."""
+
+    rtmp_url: pulumi.Input[str] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordingConfig(_Input):
+    """How a meeting records: the start options a meeting carries (used by ``record_on_start``
+    and by recordings started without options). Credentials in ``storage_config`` are secret."""
+
+    storage_config: StorageConfig | pulumi.Input[Mapping[str, Any]] | None = None
+    video_config: VideoConfig | pulumi.Input[Mapping[str, Any]] | None = None
+    audio_config: AudioConfig | pulumi.Input[Mapping[str, Any]] | None = None
+    file_name_prefix: pulumi.Input[str] | None = None
+    max_seconds: pulumi.Input[int] | None = None
+    realtimekit_bucket_config: RealtimekitBucketConfig | pulumi.Input[Mapping[str, Any]] | None = (
+        None
+    )
+    live_streaming_config: LiveStreamingConfig | pulumi.Input[Mapping[str, Any]] | None = None
+
+    def to_props(self) -> dict[str, Any]:
+        props = super().to_props()
+        if self.storage_config is not None:
+            props["storage_config"] = storage_props(self.storage_config)
+        return props
+
+
+@dataclass(frozen=True, kw_only=True)
+class TranscriptionConfig(_Input):
+    """Transcription of a meeting: ``language`` (``en-US``, ``de``, ...), ``keywords`` to
+    recognise, ``profanity_filter``."""
+
+    language: (
+        pulumi.Input[Literal["en-US", "en-IN", "de", "hi", "sv", "ru", "pl", "el", "fr", "nl"]]
+        | None
+    ) = None
+    keywords: pulumi.Input[list[pulumi.Input[str]]] | None = None
+    profanity_filter: pulumi.Input[bool] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SummarizationConfig(_Input):
+    """Summaries of a meeting's transcript: ``summary_type`` (``general``, ``team_meeting``,
+    ``daily_standup``, ...), ``text_format`` (``plain_text`` or ``markdown``), ``word_limit``."""
+
+    summary_type: pulumi.Input[str] | None = None
+    text_format: pulumi.Input[Literal["plain_text", "markdown"]] | None = None
+    word_limit: pulumi.Input[int] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AiConfig(_Input):
+    """A meeting's transcription and summary settings."""
+
+    transcription: TranscriptionConfig | pulumi.Input[Mapping[str, Any]] | None = None
+    summarization: SummarizationConfig | pulumi.Input[Mapping[str, Any]] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class TrackLayer(_Input):
     """One output layer of a track recording (per-participant audio)."""
 
@@ -182,6 +247,22 @@ def to_props(value: Any) -> Any:
     return value
 
 
+def recording_config_props(value: Any) -> Any:
+    """A meeting's recording config as props, its storage credentials wrapped as secrets."""
+    if value is None or isinstance(value, RecordingConfig):
+        return None if value is None else value.to_props()
+    if isinstance(value, Mapping):
+        props = to_props(value)
+        if props.get("storage_config") is not None:
+            props["storage_config"] = storage_props(value["storage_config"])
+        return props
+    if isinstance(value, pulumi.Output):
+        return pulumi.Output.secret(value)
+    raise TypeError(
+        f"recording_config must be RecordingConfig or a dict, not {type(value).__name__}"
+    )
+
+
 def storage_props(value: Any) -> Any:
     """Storage config as props, with every credential wrapped as a Pulumi secret."""
     if value is None or isinstance(value, _Storage):
@@ -198,6 +279,6 @@ def storage_props(value: Any) -> Any:
 
 def _storage_props(props: dict[str, Any]) -> dict[str, Any]:
     return {
-        key: pulumi.Output.secret(value) if key in SECRET_FIELDS else value
+        key: pulumi.Output.secret(value) if key in STORAGE_SECRET_FIELDS else value
         for key, value in props.items()
     }

@@ -1,4 +1,4 @@
-"""Lookups for Pulumi programs: read recordings that this stack does not manage.
+"""Lookups for Pulumi programs: read recordings, meetings and webhooks this stack does not manage.
 
 They run in the program process, with the same settings as the provider (``rtk:*`` stack config,
 then the environment), and return typed results. Pulumi runs them in previews too, so they need
@@ -14,9 +14,16 @@ from pulumi.runtime.config import get_config
 
 from pulumi_rtk.client import RealtimeKitClient, Target
 from pulumi_rtk.config import ProviderSettings, resolve_settings
-from pulumi_rtk.models import RecordingInfo
+from pulumi_rtk.models import MeetingInfo, RecordingInfo, WebhookInfo
 
-__all__ = ["get_active_recording", "get_recording", "list_recordings"]
+__all__ = [
+    "get_active_recording",
+    "get_meeting",
+    "get_recording",
+    "list_meetings",
+    "list_recordings",
+    "list_webhooks",
+]
 
 
 @functools.lru_cache(maxsize=4)
@@ -73,3 +80,35 @@ def list_recordings(
         sort_order=sort_order,
     )
     return [RecordingInfo.model_validate(item) for item in items]
+
+
+def get_meeting(
+    meeting_id: str, *, account_id: str | None = None, app_id: str | None = None
+) -> MeetingInfo:
+    """One meeting by id; raises ``NotFoundError`` when the API does not know it."""
+    client, target = _connect(account_id, app_id)
+    return MeetingInfo.model_validate(client.get_meeting(target, meeting_id))
+
+
+def list_meetings(
+    search: str | None = None,
+    status: str | None = None,
+    *,
+    start_time: str | None = None,
+    end_time: str | None = None,
+    account_id: str | None = None,
+    app_id: str | None = None,
+) -> list[MeetingInfo]:
+    """Every matching meeting (``search`` matches the title or id; ``status`` ``ACTIVE`` or
+    ``INACTIVE``; times are ISO 8601 bounds on creation), all pages followed."""
+    client, target = _connect(account_id, app_id)
+    items = client.list_meetings(
+        target, search=search, status=status, start_time=start_time, end_time=end_time
+    )
+    return [MeetingInfo.model_validate(item) for item in items]
+
+
+def list_webhooks(*, account_id: str | None = None, app_id: str | None = None) -> list[WebhookInfo]:
+    """Every webhook of the app."""
+    client, target = _connect(account_id, app_id)
+    return [WebhookInfo.model_validate(item) for item in client.list_webhooks(target)]

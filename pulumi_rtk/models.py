@@ -2,8 +2,13 @@
 
 Validation happens in two passes. Pydantic checks shape, types, enums and ranges; then
 ``rule_violations`` checks the rules that span fields (per-type storage requirements, the codec
-rule). Both report ``(field path, reason)`` pairs that name what to change, never the value, so
-a credential cannot leak through an error message.
+rule, a recording with nowhere to go). Both report ``(field path, reason)`` pairs that name what
+to change, never the value, so a credential cannot leak through an error message.
+
+The nested models carry a ``Model`` suffix: the program-side classes a user writes
+(``pulumi_rtk.AudioConfig`` ...) live in ``pulumi_rtk.inputs`` under the plain names. The
+literal enums here are spelled out for type checkers; ``tests/unit/test_vocabulary.py`` holds
+them to ``pulumi_rtk.vocabulary``.
 """
 
 from __future__ import annotations
@@ -27,24 +32,40 @@ from pydantic import (
     field_serializer,
 )
 
+from pulumi_rtk.vocabulary import (
+    KEYED_STORES,
+    MEETING_FIELDS,
+    OBJECT_STORES,
+    START_OPTIONS,
+    TRACK_OPTIONS,
+    WEBHOOK_FIELDS,
+)
+
 __all__ = [
-    "ACTIVE_STATUSES",
-    "STOPPED_STATUSES",
     "UNKNOWN",
-    "AudioConfig",
+    "AiConfigModel",
+    "AudioConfigModel",
     "Checked",
-    "InteractiveConfig",
-    "RealtimekitBucketConfig",
+    "InteractiveConfigModel",
+    "LiveStreamingConfigModel",
+    "MeetingInfo",
+    "MeetingInputs",
+    "RealtimekitBucketConfigModel",
+    "RecordingConfigModel",
     "RecordingInfo",
     "RecordingInputs",
-    "RtmpOutConfig",
+    "RtmpOutConfigModel",
     "StartRecording",
-    "StorageConfig",
-    "TrackLayer",
+    "StorageConfigModel",
+    "SummarizationConfigModel",
+    "TrackLayerModel",
     "TrackRecordingInputs",
-    "VideoConfig",
-    "Watermark",
-    "WatermarkSize",
+    "TranscriptionConfigModel",
+    "VideoConfigModel",
+    "WatermarkModel",
+    "WatermarkSizeModel",
+    "WebhookInfo",
+    "WebhookInputs",
     "validate",
 ]
 
@@ -52,12 +73,33 @@ __all__ = [
 # here so validation does not import the SDK's RPC layer.
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
-ACTIVE_STATUSES = frozenset({"INVOKED", "RECORDING", "PAUSED"})
-STOPPED_STATUSES = frozenset({"UPLOADING", "UPLOADED", "ERRORED"})
-OBJECT_STORES = frozenset({"aws", "azure", "digitalocean", "gcs"})
-KEYED_STORES = frozenset({"aws", "azure", "digitalocean"})
+RecordingStatus = Literal["INVOKED", "RECORDING", "UPLOADING", "UPLOADED", "ERRORED", "PAUSED"]
+MeetingStatus = Literal["ACTIVE", "INACTIVE"]
+StorageType = Literal["aws", "azure", "digitalocean", "gcs", "sftp"]
+WebhookEvent = Literal[
+    "meeting.started",
+    "meeting.ended",
+    "meeting.participantJoined",
+    "meeting.participantLeft",
+    "meeting.chatSynced",
+    "recording.statusUpdate",
+    "livestreaming.statusUpdate",
+    "meeting.transcript",
+    "meeting.summary",
+]
+TranscriptionLanguage = Literal["en-US", "en-IN", "de", "hi", "sv", "ru", "pl", "el", "fr", "nl"]
+SummaryType = Literal[
+    "general",
+    "team_meeting",
+    "sales_call",
+    "client_check_in",
+    "interview",
+    "daily_standup",
+    "one_on_one_meeting",
+    "lecture",
+    "code_review",
+]
 
-Status = Literal["INVOKED", "RECORDING", "UPLOADING", "UPLOADED", "ERRORED", "PAUSED"]
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _ID = re.compile(r"^[A-Za-z0-9-]{1,36}$")
 
@@ -88,6 +130,12 @@ def _pattern(regex: re.Pattern[str], what: str) -> AfterValidator:
     return AfterValidator(check)
 
 
+def _distinct(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError("must not repeat an entry")
+    return values
+
+
 WholeNumber = Annotated[StrictInt, BeforeValidator(_whole_number)]
 NonEmpty = Annotated[StrictStr, Field(min_length=1)]
 Uuid = Annotated[StrictStr, _pattern(_UUID, "a UUID")]
@@ -95,6 +143,7 @@ ApiId = Annotated[StrictStr, _pattern(_ID, "1-36 letters, digits or dashes")]
 HttpUrl = Annotated[StrictStr, _url(("http", "https"))]
 RtmpUrl = Annotated[StrictStr, _url(("rtmp", "rtmps"))]
 Pixels = Annotated[WholeNumber, Field(ge=1, le=1920)]
+MaxSeconds = Annotated[WholeNumber, Field(ge=60, le=86400)]
 
 
 class _Wire(BaseModel):
@@ -109,51 +158,55 @@ class Checked(_Wire):
     def rule_violations(self) -> Iterator[tuple[str, str]]:
         return iter(())
 
-    def body(self) -> dict[str, Any]:
-        raise NotImplementedError
+
+# Media options, shared by the start body and a meeting's recording_config
 
 
-class WatermarkSize(_Wire):
+class WatermarkSizeModel(_Wire):
     width: Annotated[WholeNumber, Field(ge=1)] | None = None
     height: Annotated[WholeNumber, Field(ge=1)] | None = None
 
 
-class Watermark(_Wire):
+class WatermarkModel(_Wire):
     url: HttpUrl | None = None
     position: Literal["left top", "right top", "left bottom", "right bottom"] | None = None
-    size: WatermarkSize | None = None
+    size: WatermarkSizeModel | None = None
 
 
-class VideoConfig(_Wire):
+class VideoConfigModel(_Wire):
     codec: Literal["H264", "VP8", "VP9"] | None = None
     width: Pixels | None = None
     height: Pixels | None = None
     export_file: StrictBool | None = None
-    watermark: Watermark | None = None
+    watermark: WatermarkModel | None = None
 
 
-class AudioConfig(_Wire):
+class AudioConfigModel(_Wire):
     codec: Literal["MP3", "AAC"] | None = None
     channel: Literal["mono", "stereo"] | None = None
     export_file: StrictBool | None = None
 
 
-class InteractiveConfig(_Wire):
+class InteractiveConfigModel(_Wire):
     type: Literal["ID3"] | None = None
 
 
-class RealtimekitBucketConfig(_Wire):
+class RealtimekitBucketConfigModel(_Wire):
     enabled: StrictBool
 
 
-class RtmpOutConfig(_Wire):
+class RtmpOutConfigModel(_Wire):
     rtmp_url: RtmpUrl | None = None
 
 
-class StorageConfig(_Wire):
+class LiveStreamingConfigModel(_Wire):
+    rtmp_url: RtmpUrl | None = None
+
+
+class StorageConfigModel(_Wire):
     """One model for all five types; the per-type requirements are in ``rule_violations``."""
 
-    type: Literal["aws", "azure", "digitalocean", "gcs", "sftp"]
+    type: StorageType
     access_key: SecretStr | None = None
     secret: SecretStr | None = None
     bucket: NonEmpty | None = None
@@ -203,44 +256,66 @@ class StorageConfig(_Wire):
                     yield name, f"only valid when type is sftp, not {kind}"
 
 
+def _media_rules(
+    audio: AudioConfigModel | None,
+    video: VideoConfigModel | None,
+    bucket: RealtimekitBucketConfigModel | None,
+    storage: StorageConfigModel | None,
+    stream: tuple[str, object | None],
+    prefix: str = "",
+) -> Iterator[tuple[str, str]]:
+    """The rules a start body and a meeting's recording_config share; ``stream`` names the
+    option that streams the recording out instead (it counts as somewhere to go)."""
+    video_codec = video.codec if video else None
+    if audio and audio.codec and video_codec in {"VP8", "VP9"}:
+        yield (
+            f"{prefix}audio_config.codec",
+            f"must be unset when video_config.codec is {video_codec} (the API uses vorbis)",
+        )
+    stream_name, stream_value = stream
+    if bucket and not bucket.enabled and not storage and not stream_value:
+        yield (
+            f"{prefix}realtimekit_bucket_config.enabled",
+            f"false needs a storage_config or {stream_name}, or the recording goes nowhere",
+        )
+    if storage:
+        for name, reason in storage.rule_violations():
+            yield f"{prefix}storage_config.{name}", reason
+
+
+# Recordings
+
+
 class StartRecording(Checked):
     """The body of ``POST .../recordings``: every option the API documents, nothing else."""
 
     meeting_id: Uuid
     allow_multiple_recordings: StrictBool | None = None
-    audio_config: AudioConfig | None = None
-    video_config: VideoConfig | None = None
+    audio_config: AudioConfigModel | None = None
+    video_config: VideoConfigModel | None = None
     file_name_prefix: StrictStr | None = None
-    interactive_config: InteractiveConfig | None = None
-    max_seconds: Annotated[WholeNumber, Field(ge=60, le=86400)] | None = None
-    realtimekit_bucket_config: RealtimekitBucketConfig | None = None
-    rtmp_out_config: RtmpOutConfig | None = None
-    storage_config: StorageConfig | None = None
+    interactive_config: InteractiveConfigModel | None = None
+    max_seconds: MaxSeconds | None = None
+    realtimekit_bucket_config: RealtimekitBucketConfigModel | None = None
+    rtmp_out_config: RtmpOutConfigModel | None = None
+    storage_config: StorageConfigModel | None = None
     url: HttpUrl | None = None
 
     def rule_violations(self) -> Iterator[tuple[str, str]]:
-        video_codec = self.video_config.codec if self.video_config else None
-        if self.audio_config and self.audio_config.codec and video_codec in {"VP8", "VP9"}:
-            yield (
-                "audio_config.codec",
-                f"must be unset when video_config.codec is {video_codec} (the API uses vorbis)",
-            )
-        bucket = self.realtimekit_bucket_config
-        if bucket and not bucket.enabled and not self.storage_config and not self.rtmp_out_config:
-            yield (
-                "realtimekit_bucket_config.enabled",
-                "false needs a storage_config or rtmp_out_config, or the recording goes nowhere",
-            )
-        if self.storage_config:
-            for name, reason in self.storage_config.rule_violations():
-                yield f"storage_config.{name}", reason
+        return _media_rules(
+            self.audio_config,
+            self.video_config,
+            self.realtimekit_bucket_config,
+            self.storage_config,
+            ("rtmp_out_config", self.rtmp_out_config),
+        )
 
     def body(self) -> dict[str, Any]:
         """The request body: unset options are left out, never sent as null."""
-        return self.model_dump(exclude_none=True, include=_START_FIELDS)
+        return self.model_dump(exclude_none=True, include=_START_BODY)
 
 
-_START_FIELDS: set[str] = set(StartRecording.model_fields)  # never mutated
+_START_BODY: set[str] = {"meeting_id", *START_OPTIONS}  # never mutated
 
 
 class RecordingInputs(StartRecording):
@@ -254,7 +329,7 @@ class RecordingInputs(StartRecording):
     adopt_recording_id: Uuid | None = None
 
 
-class TrackLayer(_Wire):
+class TrackLayerModel(_Wire):
     file_name_prefix: StrictStr | None = None
     media_kind: Literal["audio"] | None = None
 
@@ -263,33 +338,142 @@ class TrackRecordingInputs(Checked):
     """A ``TrackRecording`` resource's inputs: the body of ``POST .../recordings/track``."""
 
     meeting_id: Uuid
-    layers: dict[Annotated[StrictStr, Field(min_length=1)], TrackLayer] | None = None
+    layers: dict[NonEmpty, TrackLayerModel] | None = None
     user_ids: Annotated[list[NonEmpty], Field(max_length=100)] | None = None
     account_id: ApiId | None = None
     app_id: ApiId | None = None
 
     def body(self) -> dict[str, Any]:
-        return self.model_dump(exclude_none=True, include={"meeting_id", "layers", "user_ids"})
+        return self.model_dump(exclude_none=True, include=_TRACK_BODY)
 
 
-class Caller(BaseModel):
+_TRACK_BODY: set[str] = {"meeting_id", *TRACK_OPTIONS}  # never mutated
+
+
+# Meetings
+
+
+class RecordingConfigModel(_Wire):
+    """A meeting's ``recording_config``: the start options a meeting can carry (none of
+    ``allow_multiple_recordings``, ``interactive_config``, ``url``, ``rtmp_out_config``) plus
+    ``live_streaming_config``."""
+
+    audio_config: AudioConfigModel | None = None
+    video_config: VideoConfigModel | None = None
+    file_name_prefix: StrictStr | None = None
+    max_seconds: MaxSeconds | None = None
+    realtimekit_bucket_config: RealtimekitBucketConfigModel | None = None
+    storage_config: StorageConfigModel | None = None
+    live_streaming_config: LiveStreamingConfigModel | None = None
+
+    def rule_violations(self) -> Iterator[tuple[str, str]]:
+        return _media_rules(
+            self.audio_config,
+            self.video_config,
+            self.realtimekit_bucket_config,
+            self.storage_config,
+            ("live_streaming_config", self.live_streaming_config),
+            prefix="recording_config.",
+        )
+
+
+class TranscriptionConfigModel(_Wire):
+    keywords: list[NonEmpty] | None = None
+    language: TranscriptionLanguage | None = None
+    profanity_filter: StrictBool | None = None
+
+
+class SummarizationConfigModel(_Wire):
+    summary_type: SummaryType | None = None
+    text_format: Literal["plain_text", "markdown"] | None = None
+    word_limit: Annotated[WholeNumber, Field(ge=1)] | None = None
+
+
+class AiConfigModel(_Wire):
+    transcription: TranscriptionConfigModel | None = None
+    summarization: SummarizationConfigModel | None = None
+
+
+class MeetingInputs(Checked):
+    """A ``Meeting`` resource's inputs: the create body, ``status`` and provider-only ids."""
+
+    title: StrictStr | None = None
+    record_on_start: StrictBool | None = None
+    recording_config: RecordingConfigModel | None = None
+    live_stream_on_start: StrictBool | None = None
+    persist_chat: StrictBool | None = None
+    summarize_on_end: StrictBool | None = None
+    transcribe_on_end: StrictBool | None = None
+    session_keep_alive_time_in_secs: Annotated[WholeNumber, Field(ge=60, le=600)] | None = None
+    ai_config: AiConfigModel | None = None
+    status: MeetingStatus | None = None
+    account_id: ApiId | None = None
+    app_id: ApiId | None = None
+    adopt_meeting_id: Uuid | None = None
+
+    def rule_violations(self) -> Iterator[tuple[str, str]]:
+        if self.recording_config:
+            yield from self.recording_config.rule_violations()
+
+    def body(self) -> dict[str, Any]:
+        """The create body: the declared fields (``status`` is not one: PATCH sets it)."""
+        return self.model_dump(exclude_none=True, include=_MEETING_BODY)
+
+    def fields(self, names: set[str]) -> dict[str, Any]:
+        """A PATCH body with these fields as declared (credentials revealed)."""
+        return self.model_dump(exclude_none=True, include=names & _MEETING_PATCH)
+
+
+_MEETING_BODY: set[str] = set(MEETING_FIELDS)  # never mutated
+_MEETING_PATCH: set[str] = {*MEETING_FIELDS, "status"}  # never mutated
+
+
+# Webhooks
+
+
+class WebhookInputs(Checked):
+    """A ``Webhook`` resource's inputs (``name`` defaults to the resource name program-side)."""
+
+    name: NonEmpty
+    url: HttpUrl
+    events: Annotated[list[WebhookEvent], Field(min_length=1), AfterValidator(_distinct)]
+    enabled: StrictBool | None = None
+    account_id: ApiId | None = None
+    app_id: ApiId | None = None
+
+    def body(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True, include=_WEBHOOK_BODY)
+
+    def fields(self, names: set[str]) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True, include=names & _WEBHOOK_BODY)
+
+
+_WEBHOOK_BODY: set[str] = set(WEBHOOK_FIELDS)  # never mutated
+
+
+# What the API reports (lookups): unknown keys ignored, so API additions don't break them
+
+
+class _Report(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Caller(_Report):
     name: str | None = None
     type: str | None = None
     user_id: str | None = Field(default=None, alias="user_Id")
 
 
-class Reason(BaseModel):
+class Reason(_Report):
     caller: Caller | None = None
     reason: str | None = None
 
 
-class RecordingInfo(BaseModel):
-    """A recording as the API reports it; unknown keys are ignored so API additions don't break."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
+class RecordingInfo(_Report):
+    """A recording as the API reports it."""
 
     id: str
-    status: Status
+    status: RecordingStatus
     meeting_id: str | None = None
     audio_download_url: str | None = None
     download_url: str | None = None
@@ -304,6 +488,39 @@ class RecordingInfo(BaseModel):
     start_reason: Reason | None = None
     stop_reason: Reason | None = None
 
+
+class MeetingInfo(_Report):
+    """A meeting as the API reports it; nested configs stay plain dicts (as the API shows them:
+    storage credentials are never among them)."""
+
+    id: str
+    created_at: str
+    updated_at: str
+    title: str | None = None
+    status: MeetingStatus | None = None
+    record_on_start: bool | None = None
+    live_stream_on_start: bool | None = None
+    persist_chat: bool | None = None
+    summarize_on_end: bool | None = None
+    transcribe_on_end: bool | None = None
+    session_keep_alive_time_in_secs: float | None = None
+    recording_config: dict[str, Any] | None = None
+    ai_config: dict[str, Any] | None = None
+
+
+class WebhookInfo(_Report):
+    """A webhook as the API reports it."""
+
+    id: str
+    name: str
+    url: str
+    events: list[str]
+    enabled: bool
+    created_at: str
+    updated_at: str
+
+
+# Validation entry point
 
 Validated = TypeVar("Validated", bound=Checked)
 
@@ -351,6 +568,7 @@ _REASONS = {
     "dict_type": "must be an object",
     "list_type": "must be a list",
     "too_long": "must have at most {max_length} items",
+    "too_short": "must have at least {min_length} item(s)",
     "value_error": "{error}",
 }
 

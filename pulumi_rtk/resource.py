@@ -1,46 +1,80 @@
-"""The resources a Pulumi program declares: ``Recording`` and ``TrackRecording``.
+"""The resources a Pulumi program declares: ``Recording``, ``TrackRecording``, ``Meeting``,
+``Webhook``.
 
-Type tokens (``pulumi-python:dynamic/rtk:Recording``) and the provider import path are part of
-every stack's state: renaming either orphans existing resources.
+Type tokens (``pulumi-python:dynamic/rtk:Recording`` ...) and the provider classes' import paths
+(``pulumi_rtk.provider``) are part of every stack's state: renaming either orphans existing
+resources.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pulumi
-from pulumi.dynamic import Resource
+from pulumi.dynamic import Resource, ResourceProvider
 
 from pulumi_rtk.inputs import (
+    AiConfig,
     AudioConfig,
     InteractiveConfig,
     RealtimekitBucketConfig,
+    RecordingConfig,
     RtmpOutConfig,
     StorageConfig,
     TrackLayer,
     VideoConfig,
+    recording_config_props,
     storage_props,
     to_props,
 )
-from pulumi_rtk.provider import OUTPUT_KEYS, RecordingProvider, TrackRecordingProvider
+from pulumi_rtk.provider import (
+    MeetingProvider,
+    RecordingProvider,
+    TrackRecordingProvider,
+    WebhookProvider,
+)
+from pulumi_rtk.vocabulary import (
+    MEETING_OUTPUTS,
+    RECORDING_OUTPUTS,
+    WEBHOOK_OUTPUTS,
+)
 
-__all__ = ["Recording", "TrackRecording"]
+__all__ = ["Meeting", "Recording", "TrackRecording", "Webhook"]
 
 # Credentials sit under storage_config; the engine re-marks secret inputs by key, and this makes
 # the whole echoed object secret as well, whatever shape the user passed it in.
-_SECRET_OUTPUTS = ["storage_config"]
+_RECORDING_SECRET_OUTPUTS = ["storage_config"]
+
+_R = TypeVar("_R", bound=Resource)
 
 
-def _options(opts: pulumi.ResourceOptions | None, **extra: Any) -> pulumi.ResourceOptions:
+def _options(
+    opts: pulumi.ResourceOptions | None, secret_outputs: list[str] | None = None, **extra: Any
+) -> pulumi.ResourceOptions:
+    if not secret_outputs and not extra:
+        return opts or pulumi.ResourceOptions()
     return pulumi.ResourceOptions.merge(
-        opts, pulumi.ResourceOptions(additional_secret_outputs=_SECRET_OUTPUTS, **extra)
+        opts, pulumi.ResourceOptions(additional_secret_outputs=secret_outputs, **extra)
     )
 
 
-def _seeded(props: dict[str, Any]) -> dict[str, Any]:
+def _seeded(props: dict[str, Any], outputs: Sequence[str]) -> dict[str, Any]:
     """Declare every output key so ``Output`` attributes exist before the engine answers."""
-    return {**dict.fromkeys((*OUTPUT_KEYS, "api_base_url")), **props}
+    return {**dict.fromkeys((*outputs, "api_base_url")), **props}
+
+
+def _reference(
+    cls: type[_R],
+    provider: ResourceProvider,
+    resource_name: str,
+    props: dict[str, Any],
+    opts: pulumi.ResourceOptions,
+) -> _R:
+    """A read-only reference to an existing object: Pulumi reads it and never changes it."""
+    resource = cls.__new__(cls)
+    Resource.__init__(resource, provider, resource_name, props, opts)
+    return resource
 
 
 class Recording(Resource, module="rtk", name="Recording"):
@@ -48,6 +82,33 @@ class Recording(Resource, module="rtk", name="Recording"):
 
     Every start option replaces the recording when it changes (a running recording cannot be
     reconfigured); ``paused``, ``wait_for_status`` and ``wait_timeout_seconds`` update in place.
+
+    Args:
+        resource_name: the Pulumi resource name.
+        meeting_id: the meeting to record (a UUID). A recording of a meeting nobody is in
+            stops by itself after 60 s (``stop_reason`` ``ALL_PEERS_LEFT``).
+        storage_config: where the file goes: ``AwsStorage``, ``AzureStorage``,
+            ``DigitalOceanStorage``, ``GcsStorage``, ``SftpStorage`` or a dict with ``type``.
+            Credentials are stored as secrets.
+        audio_config: ``AudioConfig(codec="MP3"|"AAC", channel="mono"|"stereo", export_file)``.
+        video_config: ``VideoConfig(codec="H264"|"VP8"|"VP9", width, height, export_file,
+            watermark)``; pixels 1..1920.
+        file_name_prefix: prefix of the recording's file name.
+        interactive_config: ``InteractiveConfig(type="ID3")``: timed metadata in the file.
+        max_seconds: stop after this long, 60..86400 (the API's default is 24 h).
+        realtimekit_bucket_config: ``RealtimekitBucketConfig(enabled=False)`` keeps the file
+            out of RealtimeKit's bucket (then it needs a storage_config or rtmp_out_config).
+        rtmp_out_config: ``RtmpOutConfig(rtmp_url="rtmp(s)://...")``: stream it live too.
+        url: record this web page instead of the default meeting view (http or https).
+        allow_multiple_recordings: let this recording run beside others on the meeting.
+        paused: pause (True) or resume (False) in place.
+        wait_for_status: ``"RECORDING"`` makes ``pulumi up`` return only once it records.
+        wait_timeout_seconds: how long to wait for ``wait_for_status``, 1..3600 (default 300).
+        adopt_recording_id: manage an existing recording instead of starting one (dynamic
+            resources cannot be imported).
+        account_id: the Cloudflare account; defaults to ``rtk:accountId``.
+        app_id: the RealtimeKit app; defaults to ``rtk:appId``.
+        opts: resource options.
     """
 
     if TYPE_CHECKING:
@@ -116,7 +177,12 @@ class Recording(Resource, module="rtk", name="Recording"):
             "account_id": account_id,
             "app_id": app_id,
         }
-        super().__init__(RecordingProvider(), resource_name, _seeded(props), _options(opts))
+        super().__init__(
+            RecordingProvider(),
+            resource_name,
+            _seeded(props, RECORDING_OUTPUTS),
+            _options(opts, _RECORDING_SECRET_OUTPUTS),
+        )
 
     @classmethod
     def get(
@@ -129,20 +195,28 @@ class Recording(Resource, module="rtk", name="Recording"):
         app_id: pulumi.Input[str] | None = None,
     ) -> Recording:
         """A read-only reference to an existing recording: Pulumi reads it and never stops it."""
-        recording = cls.__new__(cls)
-        props = _seeded({"meeting_id": None, "account_id": account_id, "app_id": app_id})
-        Resource.__init__(
-            recording, RecordingProvider(), resource_name, props, _options(opts, id=id)
+        props = _seeded(
+            {"meeting_id": None, "account_id": account_id, "app_id": app_id}, RECORDING_OUTPUTS
         )
-        return recording
+        options = _options(opts, _RECORDING_SECRET_OUTPUTS, id=id)
+        return _reference(cls, RecordingProvider(), resource_name, props, options)
 
 
 class TrackRecording(Resource, module="rtk", name="TrackRecording"):
-    """Per-participant audio tracks of a live meeting session; destroy stops the recording."""
+    """Per-participant audio tracks of a live meeting session; destroy stops the recording.
+
+    Args:
+        resource_name: the Pulumi resource name.
+        meeting_id: the meeting, which must have a live session.
+        layers: output layers by name, e.g. ``{"default": TrackLayer(media_kind="audio",
+            file_name_prefix="speaker")}``.
+        user_ids: record only these participants (up to 100), present and future.
+        account_id: the Cloudflare account; defaults to ``rtk:accountId``.
+        app_id: the RealtimeKit app; defaults to ``rtk:appId``.
+        opts: resource options.
+    """
 
     if TYPE_CHECKING:
-        # Declared for type checkers only: at run time the SDK would re-read these hints for
-        # every resource, and dynamic outputs need no type translation.
         meeting_id: pulumi.Output[str]
         account_id: pulumi.Output[str]
         app_id: pulumi.Output[str]
@@ -173,4 +247,197 @@ class TrackRecording(Resource, module="rtk", name="TrackRecording"):
             "account_id": account_id,
             "app_id": app_id,
         }
-        super().__init__(TrackRecordingProvider(), resource_name, _seeded(props), opts)
+        super().__init__(
+            TrackRecordingProvider(),
+            resource_name,
+            _seeded(props, RECORDING_OUTPUTS),
+            _options(opts),
+        )
+
+
+class Meeting(Resource, module="rtk", name="Meeting"):
+    """A RealtimeKit meeting, kept as declared: the durable part of a recording setup.
+
+    Every field updates in place with one PATCH of what changed; only ``account_id`` and
+    ``app_id`` replace the meeting. The API cannot delete a meeting, so ``pulumi destroy``
+    deactivates it (``status`` ``INACTIVE``: joins are refused, history and recordings stay).
+    Pulumi manages the fields you set, at every level; fields left out stay as the API has them.
+
+    Args:
+        resource_name: the Pulumi resource name.
+        title: the meeting's title.
+        record_on_start: start a recording, with ``recording_config``, as soon as the first
+            participant joins.
+        recording_config: how the meeting records: ``RecordingConfig(storage_config=...,
+            video_config=..., audio_config=..., file_name_prefix=..., max_seconds=...,
+            realtimekit_bucket_config=..., live_streaming_config=...)`` or a dict. Used by
+            ``record_on_start`` and by recordings started without options; a start call's own
+            options win over it, and it wins over the app's dashboard defaults. Storage
+            credentials are secret and write-only: changing one is an update that re-sends it.
+        live_stream_on_start: start live streaming as soon as the first participant joins.
+        persist_chat: keep the chat for a week in the meeting space.
+        summarize_on_end: summarise the transcript when the meeting ends (needs
+            ``transcribe_on_end``).
+        transcribe_on_end: transcribe the meeting when it ends.
+        session_keep_alive_time_in_secs: how long a session outlives its last participant,
+            60..600.
+        ai_config: ``AiConfig(transcription=TranscriptionConfig(...),
+            summarization=SummarizationConfig(...))`` or a dict.
+        status: ``"ACTIVE"`` (default) or ``"INACTIVE"`` (joins refused).
+        adopt_meeting_id: manage an existing meeting instead of creating one (dynamic
+            resources cannot be imported); its declared fields are brought to these values.
+        account_id: the Cloudflare account; defaults to ``rtk:accountId``.
+        app_id: the RealtimeKit app; defaults to ``rtk:appId``.
+        opts: resource options.
+    """
+
+    if TYPE_CHECKING:
+        title: pulumi.Output[str | None]
+        status: pulumi.Output[str]
+        record_on_start: pulumi.Output[bool | None]
+        recording_config: pulumi.Output[Mapping[str, Any] | None]
+        live_stream_on_start: pulumi.Output[bool | None]
+        persist_chat: pulumi.Output[bool | None]
+        summarize_on_end: pulumi.Output[bool | None]
+        transcribe_on_end: pulumi.Output[bool | None]
+        session_keep_alive_time_in_secs: pulumi.Output[float | None]
+        ai_config: pulumi.Output[Mapping[str, Any] | None]
+        created_at: pulumi.Output[str]
+        updated_at: pulumi.Output[str]
+        managed_fields: pulumi.Output[list[str]]
+        account_id: pulumi.Output[str]
+        app_id: pulumi.Output[str]
+        api_base_url: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        title: pulumi.Input[str] | None = None,
+        record_on_start: pulumi.Input[bool] | None = None,
+        recording_config: RecordingConfig | pulumi.Input[Mapping[str, Any]] | None = None,
+        live_stream_on_start: pulumi.Input[bool] | None = None,
+        persist_chat: pulumi.Input[bool] | None = None,
+        summarize_on_end: pulumi.Input[bool] | None = None,
+        transcribe_on_end: pulumi.Input[bool] | None = None,
+        session_keep_alive_time_in_secs: pulumi.Input[int] | None = None,
+        ai_config: AiConfig | pulumi.Input[Mapping[str, Any]] | None = None,
+        status: pulumi.Input[Literal["ACTIVE", "INACTIVE"]] = "ACTIVE",
+        adopt_meeting_id: pulumi.Input[str] | None = None,
+        account_id: pulumi.Input[str] | None = None,
+        app_id: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "title": title,
+            "record_on_start": record_on_start,
+            "recording_config": recording_config_props(recording_config),
+            "live_stream_on_start": live_stream_on_start,
+            "persist_chat": persist_chat,
+            "summarize_on_end": summarize_on_end,
+            "transcribe_on_end": transcribe_on_end,
+            "session_keep_alive_time_in_secs": session_keep_alive_time_in_secs,
+            "ai_config": to_props(ai_config),
+            "status": status,
+            "adopt_meeting_id": adopt_meeting_id,
+            "account_id": account_id,
+            "app_id": app_id,
+        }
+        super().__init__(
+            MeetingProvider(),
+            resource_name,
+            _seeded(props, (*MEETING_OUTPUTS, "managed_fields")),
+            _options(opts),
+        )
+
+    @classmethod
+    def get(
+        cls,
+        resource_name: str,
+        id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        account_id: pulumi.Input[str] | None = None,
+        app_id: pulumi.Input[str] | None = None,
+    ) -> Meeting:
+        """A read-only reference to an existing meeting: Pulumi reads it and never changes it."""
+        props = _seeded(
+            {"account_id": account_id, "app_id": app_id},
+            (*MEETING_OUTPUTS, "title", "status", "record_on_start", "recording_config"),
+        )
+        return _reference(cls, MeetingProvider(), resource_name, props, _options(opts, id=id))
+
+
+class Webhook(Resource, module="rtk", name="Webhook"):
+    """A RealtimeKit webhook: the API posts the subscribed events to ``url``.
+
+    Every field updates in place with one PATCH; only ``account_id`` and ``app_id`` replace
+    it; ``pulumi destroy`` deletes it.
+
+    Args:
+        resource_name: the Pulumi resource name.
+        url: where events are posted (http or https).
+        events: any of ``meeting.started``, ``meeting.ended``, ``meeting.participantJoined``,
+            ``meeting.participantLeft``, ``meeting.chatSynced``, ``recording.statusUpdate``,
+            ``livestreaming.statusUpdate``, ``meeting.transcript``, ``meeting.summary``.
+        enabled: whether events are sent (default True).
+        name: the webhook's name in RealtimeKit (default: the resource name).
+        account_id: the Cloudflare account; defaults to ``rtk:accountId``.
+        app_id: the RealtimeKit app; defaults to ``rtk:appId``.
+        opts: resource options.
+    """
+
+    if TYPE_CHECKING:
+        name: pulumi.Output[str]
+        url: pulumi.Output[str]
+        events: pulumi.Output[list[str]]
+        enabled: pulumi.Output[bool]
+        created_at: pulumi.Output[str]
+        updated_at: pulumi.Output[str]
+        account_id: pulumi.Output[str]
+        app_id: pulumi.Output[str]
+        api_base_url: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        url: pulumi.Input[str],
+        events: pulumi.Input[Sequence[pulumi.Input[str]]],
+        enabled: pulumi.Input[bool] = True,
+        name: pulumi.Input[str] | None = None,
+        account_id: pulumi.Input[str] | None = None,
+        app_id: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "name": resource_name if name is None else name,
+            "url": url,
+            "events": to_props(events),
+            "enabled": enabled,
+            "account_id": account_id,
+            "app_id": app_id,
+        }
+        super().__init__(
+            WebhookProvider(),
+            resource_name,
+            _seeded(props, (*WEBHOOK_OUTPUTS, "managed_fields")),
+            _options(opts),
+        )
+
+    @classmethod
+    def get(
+        cls,
+        resource_name: str,
+        id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        account_id: pulumi.Input[str] | None = None,
+        app_id: pulumi.Input[str] | None = None,
+    ) -> Webhook:
+        """A read-only reference to an existing webhook: Pulumi reads it and never changes it."""
+        props = _seeded(
+            {"account_id": account_id, "app_id": app_id},
+            (*WEBHOOK_OUTPUTS, "name", "url", "events", "enabled"),
+        )
+        return _reference(cls, WebhookProvider(), resource_name, props, _options(opts, id=id))

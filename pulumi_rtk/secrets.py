@@ -1,7 +1,7 @@
 """What counts as a secret, and how to keep secrets out of text shown to people.
 
-Kept free of heavy imports: the program side (inputs), the wire models and the HTTP client all
-need the same list of write-only credential fields.
+Kept free of heavy imports: the program side (inputs), the wire models, the HTTP client and the
+providers all need to know which values are credentials.
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Final
 
-__all__ = ["REDACTED", "SECRET_FIELDS", "scrub", "secret_values"]
+from pulumi_rtk.vocabulary import STORAGE_SECRET_FIELDS
 
-# Write-only credentials of ``storage_config``: the API never returns them.
-SECRET_FIELDS: Final = frozenset({"access_key", "secret", "password", "private_key"})
+__all__ = ["REDACTED", "scrub", "secret_values"]
+
 REDACTED: Final = "[secret]"
 
 
@@ -21,7 +21,7 @@ def secret_values(body: object) -> list[str]:
     found: list[str] = []
     if isinstance(body, Mapping):
         for key, value in body.items():
-            if key in SECRET_FIELDS and isinstance(value, str) and value:
+            if key in STORAGE_SECRET_FIELDS and isinstance(value, str) and value:
                 found.append(value)
             else:
                 found.extend(secret_values(value))

@@ -31,6 +31,7 @@ from pulumi_rtk.errors import (
     AuthenticationError,
     BadRequestError,
     ConflictError,
+    ConnectError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -305,7 +306,10 @@ def test_rtk_error_envelope_becomes_a_typed_error(
     path = target.path("recordings", "0f0f0f0f-0000-4000-8000-000000000000")
     assert (error.status, error.code, error.method, error.path) == (404, 404, "GET", path)
     assert error.message == "Recording 0f0f0f0f-0000-4000-8000-000000000000 not found"
-    assert str(error) == f"GET {path} failed: HTTP 404 (code 404): {error.message}"
+    assert str(error) == (
+        f"GET {path} to {target.address} failed: HTTP 404 (code 404): {error.message} "
+        "(the API refused the request)"
+    )
     leak_free(*error_texts(error))
 
 
@@ -491,19 +495,25 @@ def test_post_is_not_retried_after_a_connection_reset(
 # Transport failures
 
 
-def test_connection_refused_is_a_transport_error(slept: list[float]) -> None:
+def test_connection_refused_is_a_connect_error_naming_host_port_and_cause(
+    slept: list[float],
+) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     base = f"http://127.0.0.1:{port}/client/v4"
     target = Target(base, ACCOUNT, APP)
     client = new_client(make_settings(base))
-    with pytest.raises(TransportError) as caught:
+    with pytest.raises(ConnectError) as caught:
         client.get_recording(target, "r1")
     error = caught.value
-    assert not isinstance(error, ApiTimeoutError)
     assert (error.method, error.path) == ("GET", target.path("recordings", "r1"))
-    assert error.detail == "ConnectionError"
+    assert (error.address, error.detail, error.may_have_acted) == (
+        f"127.0.0.1:{port}",
+        "connection refused",
+        False,
+    )
+    assert f"to 127.0.0.1:{port} failed before anything was sent: connection refused" in str(error)
     leak_free(*error_texts(error))
 
 
@@ -644,7 +654,7 @@ def test_debug_log_reports_a_request_that_got_no_answer(
     with pytest.raises(TransportError):
         start(client, target, meeting_id, storage_config=aws_storage())
     (line,) = [r.getMessage() for r in caplog.records if r.name == http_log.name]
-    assert line.startswith(f"POST {target.path('recordings')} -> no response in ")
+    assert line.startswith(f"POST {target.path('recordings')} -> no response (")
     leak_free(caplog.text)
 
 

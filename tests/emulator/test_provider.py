@@ -12,7 +12,9 @@ from pulumi.dynamic import Config, ConfigureRequest
 
 from pulumi_rtk.emulator import Emulator
 from pulumi_rtk.errors import ConfigError, InputError, RecordingStateError
-from pulumi_rtk.provider import OUTPUT_KEYS, START_OPTIONS, RecordingProvider
+from pulumi_rtk.provider import RecordingProvider
+from pulumi_rtk.vocabulary import RECORDING_OUTPUTS as OUTPUT_KEYS
+from pulumi_rtk.vocabulary import START_OPTIONS
 from tests.support.engine import PROJECT
 from tests.support.values import (
     ACCOUNT,

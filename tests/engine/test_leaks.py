@@ -32,6 +32,7 @@ from pulumi_rtk.client import Target
 from pulumi_rtk.emulator import Emulator
 from pulumi_rtk.errors import RtkError
 from pulumi_rtk.provider import RecordingProvider
+from pulumi_rtk.vocabulary import STORAGE_SECRET_FIELDS as SECRET_FIELDS
 from tests.support import summary
 from tests.support.engine import PROJECT, Engine, grpc_details, pickled
 from tests.support.values import (
@@ -111,9 +112,6 @@ class Scan:
 
     def check(self) -> None:
         assert self.leaks == [], self.leaks
-
-
-SECRET_FIELDS = frozenset({"access_key", "secret", "password", "private_key"})
 
 
 # Fixtures

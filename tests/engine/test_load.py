@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 import pytest
 
 from pulumi_rtk.emulator import Emulator
-from pulumi_rtk.provider import ACTIVE, RecordingProvider
+from pulumi_rtk.provider import RecordingProvider
+from pulumi_rtk.vocabulary import ACTIVE_STATUSES as ACTIVE
 from tests.support.engine import Engine, pickled
 from tests.support.values import ACCOUNT, APP, aws_storage
 

@@ -10,10 +10,13 @@ from pulumi_rtk.errors import (
     AuthenticationError,
     BadRequestError,
     ConflictError,
+    ConnectError,
+    ConnectTimeoutError,
     InputError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    ReadError,
     ResponseFormatError,
     RtkError,
     ServerError,
@@ -22,6 +25,7 @@ from pulumi_rtk.errors import (
 )
 
 PATH = "/accounts/acc/realtime/kit/app/recordings/r1"
+ADDRESS = "api.cloudflare.com:443"
 
 
 @pytest.mark.parametrize(
@@ -48,12 +52,20 @@ def test_status_maps_to_the_most_specific_class(status: int, cls: type[ApiError]
     assert error_for_status(status) is cls
 
 
-def test_api_error_message_names_method_path_status_code_and_message() -> None:
+def test_api_error_message_names_method_path_address_status_code_and_message() -> None:
     error = error_for_status(404)(
-        method="GET", path=PATH, status=404, code=404, message="Recording r1 not found"
+        method="GET",
+        path=PATH,
+        address=ADDRESS,
+        status=404,
+        code=404,
+        message="Recording r1 not found",
     )
     assert isinstance(error, NotFoundError)
-    assert str(error) == f"GET {PATH} failed: HTTP 404 (code 404): Recording r1 not found"
+    assert str(error) == (
+        f"GET {PATH} to {ADDRESS} failed: HTTP 404 (code 404): Recording r1 not found "
+        "(the API refused the request)"
+    )
     assert (error.method, error.path, error.status, error.code) == ("GET", PATH, 404, 404)
     assert error.errors == [(404, "Recording r1 not found")]
     assert error.retry_after is None
@@ -61,7 +73,32 @@ def test_api_error_message_names_method_path_status_code_and_message() -> None:
 
 def test_api_error_without_a_code_leaves_the_code_part_out() -> None:
     error = ServerError(method="PUT", path=PATH, status=502, code=None, message="Bad Gateway")
-    assert str(error) == f"PUT {PATH} failed: HTTP 502: Bad Gateway"
+    assert (
+        str(error)
+        == f"PUT {PATH} failed: HTTP 502: Bad Gateway (the API may have acted on the request)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("cls", "acted", "advice"),
+    [
+        (BadRequestError, False, ""),
+        (AuthenticationError, False, "pulumi config set --secret rtk:apiToken"),
+        (PermissionDeniedError, False, "Realtime Admin permission"),
+        (NotFoundError, False, ""),
+        (RateLimitError, False, "again in a minute"),
+        (ServerError, True, ""),
+        (ResponseFormatError, True, ""),
+    ],
+)
+def test_api_errors_say_whether_the_request_may_have_acted_and_what_to_do(
+    cls: type[ApiError], acted: bool, advice: str
+) -> None:
+    error = cls(method="POST", path=PATH, address=ADDRESS, status=400, code=None, message="m")
+    assert error.may_have_acted is acted
+    assert ("may have acted" in str(error)) is acted
+    assert ("refused" in str(error)) is not acted
+    assert advice in str(error)
 
 
 def test_api_error_keeps_every_envelope_error_and_retry_after() -> None:
@@ -83,16 +120,32 @@ def test_response_format_error_is_an_api_error() -> None:
         method="GET", path=PATH, status=200, code=None, message="data is not an object"
     )
     assert isinstance(error, ApiError)
-    assert str(error) == f"GET {PATH} failed: HTTP 200: data is not an object"
+    assert str(error).startswith(f"GET {PATH} failed: HTTP 200: data is not an object")
 
 
-def test_transport_and_timeout_errors_name_method_path_and_detail() -> None:
-    error = TransportError("POST", PATH, "ConnectionError")
-    assert str(error) == f"POST {PATH} failed: ConnectionError"
-    timeout = ApiTimeoutError("GET", PATH, "no answer within 2 s")
-    assert isinstance(timeout, TransportError)
+def test_a_connect_error_sent_nothing_and_says_it_is_safe_to_retry() -> None:
+    error = ConnectError("POST", PATH, "127.0.0.1:9", "connection refused")
+    assert isinstance(error, TransportError)
+    assert error.may_have_acted is False
+    assert str(error).startswith(
+        f"POST {PATH} to 127.0.0.1:9 failed before anything was sent: connection refused."
+    )
+    assert "safe to run the same command again" in str(error)
+    timeout = ConnectTimeoutError("GET", PATH, "127.0.0.1:9", "no connection within 5 s")
+    assert isinstance(timeout, ConnectError)
+    assert timeout.may_have_acted is False
+
+
+def test_a_read_error_may_have_acted() -> None:
+    reset = ReadError("POST", PATH, ADDRESS, "connection reset")
+    timeout = ApiTimeoutError("GET", PATH, ADDRESS, "no answer within 2 s")
+    for error in (reset, timeout):
+        assert isinstance(error, TransportError)
+        assert not isinstance(error, (ApiError, ConnectError))
+        assert error.may_have_acted is True
+        assert "the API may have acted on it" in str(error)
+        assert ADDRESS in str(error)
     assert (timeout.method, timeout.path, timeout.detail) == ("GET", PATH, "no answer within 2 s")
-    assert not isinstance(timeout, ApiError)
 
 
 def test_input_error_lists_every_failure_as_path_colon_reason() -> None:
@@ -103,7 +156,7 @@ def test_input_error_lists_every_failure_as_path_colon_reason() -> None:
     error = InputError(failures)
     assert error.failures == failures
     assert str(error) == (
-        "invalid recording inputs: max_seconds: must be at least 60; "
+        "invalid inputs: max_seconds: must be at least 60; "
         "storage_config.bucket: required when type is aws"
     )
 

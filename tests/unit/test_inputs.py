@@ -26,7 +26,7 @@ from pulumi_rtk.inputs import (
     storage_props,
     to_props,
 )
-from pulumi_rtk.secrets import SECRET_FIELDS
+from pulumi_rtk.vocabulary import STORAGE_SECRET_FIELDS as SECRET_FIELDS
 from tests.support.values import AWS_ACCESS_KEY, AWS_SECRET, SFTP_PASSWORD, SFTP_PRIVATE_KEY
 
 T = TypeVar("T")

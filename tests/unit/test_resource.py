@@ -32,8 +32,9 @@ from pulumi_rtk import (
     Watermark,
     WatermarkSize,
 )
-from pulumi_rtk.provider import START_OPTIONS, RecordingProvider, TrackRecordingProvider
-from pulumi_rtk.secrets import SECRET_FIELDS
+from pulumi_rtk.provider import RecordingProvider, TrackRecordingProvider
+from pulumi_rtk.vocabulary import START_OPTIONS
+from pulumi_rtk.vocabulary import STORAGE_SECRET_FIELDS as SECRET_FIELDS
 from tests.support.values import (
     ACCOUNT,
     APP,

@@ -1,0 +1,278 @@
+"""What every pulumi_rtk provider shares: settings, the HTTP client, validation, props plumbing.
+
+A provider object is pickled into state and shared by every resource of its kind in a provider
+process, on up to four engine threads at once. So it pickles to nothing (settings and the
+client are rebuilt from ``configure`` in the provider process, and the token never reaches
+state), keeps no per-resource state, and builds its client once under a lock.
+
+The HTTP stack and pydantic are imported on first use, so a Pulumi program that only declares
+resources does not pay for them.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Final
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    ReadResult,
+    ResourceProvider,
+)
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
+
+from pulumi_rtk.config import ProviderSettings, resolve_settings
+from pulumi_rtk.errors import (
+    ApiError,
+    CreateOutcomeUnknownError,
+    InputError,
+    RateLimitError,
+    RtkError,
+    TransportError,
+)
+
+if TYPE_CHECKING:
+    from pulumi_rtk.client import RealtimeKitClient, Target
+    from pulumi_rtk.models import Checked
+
+__all__ = [
+    "MANAGED_KEY",
+    "PROVIDER_KEY",
+    "ProviderBase",
+    "changed",
+    "covers",
+    "declared_keys",
+    "normal",
+    "read_result",
+    "unwrap",
+]
+
+PROVIDER_KEY: Final = "__provider"
+MANAGED_KEY: Final = "managed_fields"
+"""The output naming the inputs a program declared: what a refresh hands back as inputs."""
+TARGET_KEYS: Final = ("account_id", "app_id")
+
+log = logging.getLogger("pulumi_rtk")
+
+# ReadResult(id, outs, inputs) lets refresh update the stored inputs (pulumi >= 3.216); older
+# SDKs take no inputs, and drift still shows because diff compares against the outputs.
+_READ_TAKES_INPUTS: Final = "inputs" in inspect.signature(ReadResult.__init__).parameters
+
+
+def read_result(id_: str, outs: dict[str, Any], inputs: dict[str, Any] | None) -> ReadResult:
+    """A ``ReadResult`` carrying refreshed inputs where the installed SDK supports them."""
+    if inputs is not None and _READ_TAKES_INPUTS:
+        return ReadResult(id_, outs, inputs)  # type: ignore[call-arg,unused-ignore]
+    return ReadResult(id_, outs)
+
+
+def unwrap(value: Any) -> Any:
+    """Plain values: drop secret markers (the engine strips them; a harness may not) and turn
+    preview's ``Unknown`` objects into the wire sentinel that validation recognises."""
+    if isinstance(value, Unknown):
+        return rpc.UNKNOWN
+    if isinstance(value, dict):
+        if rpc.is_rpc_secret(value):
+            return unwrap(rpc.unwrap_rpc_secret(value))
+        return {key: unwrap(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [unwrap(item) for item in value]
+    return value
+
+
+def normal(value: Any) -> Any:
+    """Compare as the API would: unset equals null equals empty, 3600.0 equals 3600."""
+    if isinstance(value, dict):
+        items = {key: normal(item) for key, item in value.items()}
+        kept = {key: item for key, item in items.items() if item is not None}
+        return kept or None
+    if isinstance(value, list):
+        return [normal(item) for item in value]
+    return value
+
+
+def changed(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool:
+    return bool(normal(olds.get(key)) != normal(news.get(key)))
+
+
+def declared_keys(news: Mapping[str, Any], keys: tuple[str, ...]) -> list[str]:
+    """The inputs among ``keys`` a program sets: what Pulumi manages."""
+    return [key for key in keys if news.get(key) is not None]
+
+
+def covers(actual: Any, declared: Any) -> bool:
+    """Whether ``actual`` has every value ``declared`` sets, at every level: what a program
+    leaves out is not managed, so a value the API adds or keeps is no drift."""
+    declared = normal(declared)
+    if declared is None:
+        return True
+    actual = normal(actual)
+    if isinstance(declared, dict):
+        return isinstance(actual, dict) and all(
+            covers(actual.get(key), value) for key, value in declared.items()
+        )
+    return bool(actual == declared)
+
+
+class ProviderBase(ResourceProvider):
+    """Settings from ``configure``, one lazy client, validation in ``check``."""
+
+    # Nothing sensitive is ever pickled, so state need not encrypt a blob per resource.
+    serialize_as_secret_always = False
+    # The pydantic model of the resource's inputs, named so that pydantic loads on first use.
+    inputs_model: ClassVar[str]
+
+    def __init__(self) -> None:
+        self._settings: ProviderSettings | None = None
+        self._client: RealtimeKitClient | None = None
+        self._lock = threading.Lock()
+        self._managed: set[str] = set()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__()  # type: ignore[misc]
+
+    # Configuration and client
+
+    def configure(self, req: ConfigureRequest) -> None:
+        settings = resolve_settings(req.config.get)
+        with self._lock:
+            self._settings = settings
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+    @property
+    def settings(self) -> ProviderSettings:
+        """Stack config when the engine configured us, else the environment alone."""
+        if self._settings is None:
+            with self._lock:
+                if self._settings is None:
+                    self._settings = resolve_settings(lambda _key: None)
+        return self._settings
+
+    @property
+    def client(self) -> RealtimeKitClient:
+        client = self._client
+        if client is None:
+            from pulumi_rtk.client import RealtimeKitClient  # noqa: PLC0415 (lazy HTTP stack)
+
+            with self._lock:
+                client = self._client
+                if client is None:
+                    client = self._client = RealtimeKitClient(self.settings)
+        return client
+
+    def target(self, props: Mapping[str, Any]) -> Target:
+        """Where an object lives. Outputs keep the ids and endpoint it was created with, so
+        config changes cannot move it; inputs carry no endpoint, so a new object goes to the
+        configured one. Ids: the resource's own, else config, else environment."""
+        from pulumi_rtk.client import Target  # noqa: PLC0415 (lazy HTTP stack)
+
+        settings = self.settings
+        account, app = settings.resolve_target_ids(props.get("account_id"), props.get("app_id"))
+        return Target(props.get("api_base_url") or settings.api_base_url, account, app)
+
+    @staticmethod
+    def target_outputs(target: Target) -> dict[str, str]:
+        return {
+            "account_id": target.account_id,
+            "app_id": target.app_id,
+            "api_base_url": target.base_url,
+        }
+
+    def note_managed(self, object_id: str) -> None:
+        """Remember an object some resource of this deployment owns (seen by create, read or
+        diff), so that reconciling a failed create never adopts it as its own."""
+        with self._lock:
+            self._managed.add(object_id)
+
+    def is_managed(self, object_id: str) -> bool:
+        with self._lock:
+            return object_id in self._managed
+
+    def create_reconciled(
+        self,
+        what: str,
+        post: Callable[[], dict[str, Any]],
+        find: Callable[[float], dict[str, Any] | None],
+    ) -> dict[str, Any]:
+        """POST once; after a failure that may have acted, ``find(sent_at)`` looks for what the
+        request may have created (adopted when found) before the POST is ever repeated. A
+        refusal, or a connection never made (urllib3 already retried it), is reported as is."""
+        from pulumi_rtk.client import retry_delay  # noqa: PLC0415 (lazy HTTP stack)
+
+        attempts = self.settings.max_retries + 1
+        for attempt in range(1, attempts + 1):
+            sent_at = time.time()
+            try:
+                return post()
+            except (ApiError, TransportError) as exc:
+                throttled = isinstance(exc, RateLimitError)
+                if not (exc.may_have_acted or throttled):
+                    raise
+                if exc.may_have_acted:
+                    try:
+                        found = find(sent_at)
+                    except RtkError as lookup:
+                        raise CreateOutcomeUnknownError(
+                            f"creating the {what} failed ({exc}) and looking for what the "
+                            f"request may have created failed too ({lookup}); run `pulumi up` "
+                            f"again: it looks again before it creates"
+                        ) from exc
+                    if found is not None:
+                        log.warning(
+                            "pulumi-rtk: creating the %s failed (%s) but %s had been created; "
+                            "using it",
+                            what,
+                            exc,
+                            found.get("id"),
+                        )
+                        return found
+                if attempt == attempts:
+                    raise
+                retry_after = exc.retry_after if isinstance(exc, ApiError) else None
+                time.sleep(retry_delay(attempt, retry_after))
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    # Validation
+
+    def _model(self) -> type[Checked]:
+        from pulumi_rtk import models  # noqa: PLC0415 (pydantic on first use)
+
+        model: type[Checked] = getattr(models, self.inputs_model)
+        return model
+
+    def _validate(self, props: Mapping[str, Any]) -> tuple[Checked | None, list[tuple[str, str]]]:
+        from pulumi_rtk.models import validate  # noqa: PLC0415 (pydantic on first use)
+
+        data = {k: v for k, v in props.items() if k != PROVIDER_KEY and v is not None}
+        return validate(self._model(), data)
+
+    def validated(self, props: Mapping[str, Any]) -> Checked:
+        """Validate again before a request: create may be called without check (tests, tools)."""
+        parsed, failures = self._validate(props)
+        if failures or parsed is None:
+            raise InputError(failures or [("(inputs)", "contain values not known yet")])
+        return parsed
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        """Validate without any request; values unknown during preview pass through."""
+        failures = self._validate(unwrap(news))[1]
+        return CheckResult(news, [CheckFailure(path, why) for path, why in failures])
+
+    @staticmethod
+    def moved(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+        """Account or app ids set explicitly to another value: the object is elsewhere."""
+        return [
+            key for key in TARGET_KEYS if news.get(key) is not None and news[key] != olds.get(key)
+        ]
