@@ -415,14 +415,17 @@ class RealtimeKitClient:
         status: str | None = None,
         start_time: str | None = None,
         end_time: str | None = None,
+        per_page: int = 100,
+        max_pages: int = 10_000,
     ) -> Iterator[dict[str, Any]]:
+        """Every meeting matching the filters, following pages until ``total_count``."""
         params = {
             "search": search,
             "status": status,
             "start_time": start_time,
             "end_time": end_time,
         }
-        return self._pages(target, ("meetings",), params)
+        return self._pages(target, ("meetings",), params, per_page, max_pages)
 
     # Webhooks
 
