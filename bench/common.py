@@ -142,11 +142,6 @@ class EmulatorProcess(processes.EmulatorProcess):
     def __init__(self, *args: str) -> None:
         super().__init__(TOKEN, ("--clock-speed", "0", *args))
 
-    def fresh_meetings(self, count: int) -> list[str]:
-        """Forget every meeting, recording and logged request; create ``count`` meetings."""
-        self.admin.reset()
-        return [self.admin.create_meeting(ACCOUNT, APP, f"bench-{i}") for i in range(count)]
-
 
 # --- what the benchmarks send ----------------------------------------------------------------
 

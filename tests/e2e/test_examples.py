@@ -1,16 +1,7 @@
-"""End to end: the real Pulumi CLI runs every example against the emulator (issues 3 and 6).
+"""End to end: the real Pulumi CLI runs every example against the emulator.
 
-The CLI comes from ``scripts/pulumi-cli.sh``; without it these tests skip, except in CI (``CI``
-set), where they fail. The emulator runs as a subprocess on a free port of 127.0.0.1 with a frozen
-clock, so statuses change only when a test says so; its request log is the record of what reached
-the wire.
-
-Each test copies its example into a temporary directory: ``pulumi stack init`` writes
-``Pulumi.<stack>.yaml`` (with the passphrase salt) into the project directory and takes no
-``--config-file``, so running in ``examples/<name>`` would dirty the repo. The copy differs from
-the example in one line only: ``virtualenv: ../../.venv`` becomes the venv's absolute path, which
-the program and the dynamic provider both resolve. Backend, ``PULUMI_HOME`` and stack are
-temporary too.
+Each test copies its example into a temporary directory (``tests/support/cli.py``): the copy
+differs from the example in one line only, ``virtualenv: ../../.venv`` made absolute.
 """
 
 from __future__ import annotations
@@ -23,9 +14,8 @@ import shutil
 import signal
 import socket
 import subprocess
-import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +23,9 @@ import pytest
 import yaml  # type: ignore[import-untyped]  # (PyYAML comes with pulumi; no stubs installed)
 
 from pulumi_rtk.emulator.requestlog import RequestRecord
-from tests.support import processes
+from tests.support.cli import CLI_TIMEOUT, SECRET_SIG, TYPES, Cli, Run, Stack
+from tests.support.processes import EmulatorProcess
 from tests.support.values import (
-    ACCOUNT,
-    APP,
     AWS_ACCESS_KEY,
     AWS_SECRET,
     REPO,
@@ -44,262 +33,10 @@ from tests.support.values import (
     TOKEN,
 )
 
-# A cold build of the CLI (scripts/pulumi-cli.sh) can take minutes; every CLI call below has
-# its own, much shorter timeout.
-pytestmark = pytest.mark.timeout(3600)
-
 GCS_SECRET = "LEAKCHECK-gcs-service-account-8e"
-PASSPHRASE = "LEAKCHECK-passphrase-e2e-41"
-SECRETS = (TOKEN, AWS_ACCESS_KEY, AWS_SECRET, SFTP_PRIVATE_KEY, GCS_SECRET, PASSPHRASE)
-RECORDING = "pulumi-python:dynamic/rtk:Recording"
+RECORDING = TYPES["Recording"]
 ACTIVE = frozenset({"INVOKED", "RECORDING", "PAUSED"})
 STOPPED = frozenset({"UPLOADING", "UPLOADED"})
-STACK = "e2e"
-# How state marks a secret value ({SECRET_SIG: ..., "ciphertext": ...}): pulumi.runtime.rpc's sig.
-SECRET_SIG = "4dabf18193072939515e22adb298388d"
-CLI_TIMEOUT = 240
-
-
-# The Pulumi CLI and the emulator, shared by the module
-
-
-@dataclass(frozen=True)
-class Cli:
-    bin_dir: Path
-    home: Path
-
-
-@pytest.fixture(scope="module")
-def cli(tmp_path_factory: pytest.TempPathFactory) -> Cli:
-    """The pinned Pulumi CLI; skip without it, except in CI."""
-    try:
-        proc = subprocess.run(
-            ["bash", str(REPO / "scripts" / "pulumi-cli.sh")],
-            capture_output=True,
-            text=True,
-            timeout=3300,
-            check=False,
-        )
-        lines = proc.stdout.strip().splitlines()
-        problem = "" if proc.returncode == 0 and lines else proc.stderr.strip()[-2000:]
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        lines, problem = [], str(exc)
-    bin_dir = Path(lines[-1]) if lines else None
-    if not problem and (bin_dir is None or not (bin_dir / "pulumi").is_file()):
-        problem = f"no pulumi executable in {bin_dir}"
-    if problem:
-        reason = f"the Pulumi CLI is not available (scripts/pulumi-cli.sh): {problem}"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    assert bin_dir is not None
-    return Cli(bin_dir, tmp_path_factory.mktemp("pulumi-home"))
-
-
-class EmulatorProcess(processes.EmulatorProcess):
-    """The subprocess emulator with the views of its request log these tests compare."""
-
-    def meeting(self) -> str:
-        return self.admin.create_meeting(ACCOUNT, APP, title="e2e")
-
-    def wire(self, method: str, path: str = r"/recordings") -> list[RequestRecord]:
-        """Requests of the public API since the last ``clear``, in arrival order."""
-        return self.admin.requests(method, path)
-
-    def writes(self) -> list[RequestRecord]:
-        """Every request that could change something (start, stop, pause, resume)."""
-        return [r for r in self.admin.requests() if r.method != "GET"]
-
-    def start_bodies(self) -> list[dict[str, Any]]:
-        posts = self.wire("POST", r"/recordings$")
-        assert all(r.status in {200, 201} for r in posts), posts
-        return [r.body for r in posts]
-
-    def stops(self) -> list[str]:
-        """Ids of the recordings stopped through the API, in order."""
-        return [r.path.rsplit("/", 1)[1] for r in self.wire("PUT") if r.body == {"action": "stop"}]
-
-    def recording(self, recording_id: str) -> dict[str, Any]:
-        (found,) = [r for r in self.admin.recordings() if r["id"] == recording_id]
-        return found
-
-    def active(self, meeting_id: str) -> list[str]:
-        return [r["id"] for r in self.admin.recordings(meeting_id) if r["status"] in ACTIVE]
-
-    def start_directly(self, meeting_id: str) -> str:
-        """Start a recording with a plain API call, as someone outside Pulumi would."""
-        request = urllib.request.Request(
-            f"{self.base_url}/accounts/{ACCOUNT}/realtime/kit/{APP}/recordings",
-            data=json.dumps({"meeting_id": meeting_id}).encode(),
-            headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return str(json.loads(response.read())["data"]["id"])
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
-    """The emulator on a free port, clock frozen, starts instant."""
-    process = EmulatorProcess(
-        TOKEN,
-        ("--clock-speed", "0", "--invoke-delay", "0", "--upload-delay", "5"),
-        data_dir=tmp_path_factory.mktemp("emulator"),
-    )
-    try:
-        yield process
-    finally:
-        process.close()
-
-
-# A stack of a project copied into a temporary directory
-
-
-@dataclass
-class Run:
-    args: tuple[str, ...]
-    returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def text(self) -> str:
-        return self.stdout + self.stderr
-
-
-@dataclass
-class Stack:
-    cli: Cli
-    emulator: EmulatorProcess
-    root: Path
-    runs: list[Run] = field(default_factory=list)
-
-    @property
-    def project(self) -> Path:
-        return self.root / "project"
-
-    @property
-    def backend(self) -> Path:
-        return self.root / "backend"
-
-    def env(self) -> dict[str, str]:
-        # Only stack config may configure the provider: drop its environment fallbacks too.
-        dropped = ("PULUMI_", "CLOUDFLARE_", "RTK_")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
-        return {
-            **env,
-            "PATH": f"{self.cli.bin_dir}{os.pathsep}{env.get('PATH', '')}",
-            "PULUMI_HOME": str(self.cli.home),
-            "PULUMI_BACKEND_URL": self.backend.as_uri(),
-            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-
-    def run(self, *args: str, ok: bool = True, stdin: str | None = None) -> Run:
-        argv = ["pulumi", *args, "--stack", STACK, "--non-interactive", "--color", "never"]
-        proc = subprocess.run(
-            argv,
-            cwd=self.project,
-            env=self.env(),
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=CLI_TIMEOUT,
-            check=False,
-        )
-        run = Run(tuple(args), proc.returncode, proc.stdout, proc.stderr)
-        self.runs.append(run)
-        if ok and run.returncode != 0:
-            pytest.fail(f"`pulumi {' '.join(args)}` failed ({run.returncode}):\n{run.text}")
-        return run
-
-    def config(self, key: str, value: str | int | bool, *, secret: bool = False) -> None:
-        text = str(value).lower() if isinstance(value, bool) else str(value)
-        if secret:
-            # From stdin, as for a key file (`pulumi config set --secret k < key.pem`): a
-            # secret stays out of argv, and a PEM's leading dashes cannot read as a flag.
-            self.run("config", "set", "--secret", key, stdin=text)
-        else:
-            self.run("config", "set", key, text)
-
-    def preview(self, *extra: str, ok: bool = True) -> Run:
-        return self.run("preview", "--diff", *extra, ok=ok)
-
-    def up(self, *extra: str) -> Run:
-        return self.run("up", "--yes", "--skip-preview", *extra)
-
-    def refresh(self) -> Run:
-        # --run-program: without it the program does not run, and the stack outputs keep
-        # their old values (the resources' own state is refreshed either way).
-        return self.run("refresh", "--yes", "--skip-preview", "--run-program")
-
-    def destroy(self) -> Run:
-        return self.run("destroy", "--yes", "--skip-preview")
-
-    def outputs(self) -> dict[str, Any]:
-        result: dict[str, Any] = json.loads(self.run("stack", "output", "--json").stdout)
-        return result
-
-    def export(self) -> str:
-        return self.run("stack", "export", "--show-secrets=false").stdout
-
-    def recordings(self) -> dict[str, dict[str, Any]]:
-        """The stack's Recording resources by name: ``{"id", "custom", "outputs", ...}``."""
-        deployment = json.loads(self.export())["deployment"]
-        return {
-            res["urn"].rsplit("::", 1)[1]: res
-            for res in deployment.get("resources") or []
-            if res["type"] == RECORDING
-        }
-
-    def ids(self) -> dict[str, str]:
-        return {name: res["id"] for name, res in self.recordings().items()}
-
-    def statuses(self) -> dict[str, str]:
-        return {name: res["outputs"]["status"] for name, res in self.recordings().items()}
-
-    def assert_no_secret_leaked(self) -> None:
-        """No secret in the export, any file of backend or project, or any CLI output."""
-        export = self.export()
-        places = {"stack export": export}
-        places.update({f"`pulumi {' '.join(r.args)}`": r.text for r in self.runs})
-        for base in (self.root, self.cli.home, self.emulator.data_dir):
-            for path in base.rglob("*") if base is not None else ():
-                if path.is_file():
-                    places[str(path)] = path.read_bytes().decode(errors="replace")
-        for where, text in places.items():
-            for secret in SECRETS:
-                assert secret not in text, f"{secret!r} in plaintext in {where}"
-
-
-def copy_project(source: Path, dest: Path) -> None:
-    """The example, with its venv path made absolute (the one line that may differ)."""
-    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__", "Pulumi.*.yaml"))
-    manifest = dest / "Pulumi.yaml"
-    text = manifest.read_text()
-    assert "virtualenv: ../../.venv\n" in text, f"{source}/Pulumi.yaml must use the repo venv"
-    manifest.write_text(text.replace("../../.venv", str(REPO / ".venv")))
-
-
-@pytest.fixture
-def new_stack(cli: Cli, emulator: EmulatorProcess, tmp_path: Path) -> Callable[[Path], Stack]:
-    """A function giving a new stack of a project dir, configured for the emulator."""
-
-    def make(source: Path) -> Stack:
-        stack = Stack(cli, emulator, tmp_path / source.name)
-        copy_project(source, stack.project)
-        stack.backend.mkdir(parents=True)
-        stack.run("stack", "init")
-        stack.config("rtk:apiBaseUrl", emulator.base_url)
-        stack.config("rtk:accountId", ACCOUNT)
-        stack.config("rtk:appId", APP)
-        stack.config("rtk:apiToken", TOKEN, secret=True)
-        stack.config("rtk:requestTimeoutSeconds", 10)
-        return stack
-
-    return make
 
 
 # What each example declares
@@ -598,7 +335,7 @@ def test_example_lifecycle(
     stack.destroy()
     assert emulator.admin.requests() == []
 
-    stack.assert_no_secret_leaked()
+    stack.assert_no_secret_leaked((GCS_SECRET,))
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.name for e in EXAMPLES])
@@ -612,7 +349,7 @@ def test_bad_input_fails_preview_before_any_request(
     assert preview.returncode != 0
     assert "max_seconds" in preview.text, preview.text
     assert emulator.admin.requests() == []
-    stack.assert_no_secret_leaked()
+    stack.assert_no_secret_leaked((GCS_SECRET,))
 
 
 # Issue 6 through the CLI: pause with `pulumi up`, refresh after the clock moves, lookups, adopt
@@ -664,7 +401,7 @@ def test_quickstart_pause_is_an_in_place_update_and_lookups_reach_the_outputs(
     stack.destroy()
     assert emulator.writes() == []
     assert emulator.active(meetings["meetingId"]) == []
-    stack.assert_no_secret_leaked()
+    stack.assert_no_secret_leaked((GCS_SECRET,))
 
 
 ADOPT_PROGRAM = """\
@@ -710,7 +447,7 @@ def test_adopt_binds_without_a_start_and_get_reads_without_stopping(
     (source / "__main__.py").write_text(ADOPT_PROGRAM)
     stack = new_stack(source)
     meeting_id = emulator.meeting()
-    started = emulator.start_directly(meeting_id)
+    started = emulator.api("POST", "recordings", TOKEN, {"meeting_id": meeting_id})["data"]["id"]
     stack.config("meetingId", meeting_id)
     stack.config("recordingId", started)
 
@@ -731,7 +468,7 @@ def test_adopt_binds_without_a_start_and_get_reads_without_stopping(
     stack.destroy()
     assert emulator.stops() == [started]
     assert emulator.active(meeting_id) == []
-    stack.assert_no_secret_leaked()
+    stack.assert_no_secret_leaked((GCS_SECRET,))
 
 
 # The gitops example's GitHub Actions workflow

@@ -6,15 +6,20 @@ the same program a user starts with ``rtk-emulator``.
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pulumi_rtk.emulator import AdminClient
+from pulumi_rtk.emulator.requestlog import RequestRecord
+from pulumi_rtk.vocabulary import ACTIVE_STATUSES
+from tests.support.values import ACCOUNT, APP
 
 __all__ = ["EmulatorProcess"]
 
@@ -64,6 +69,55 @@ class EmulatorProcess:
     @property
     def port(self) -> int:
         return int(self.origin.rsplit(":", 1)[1])
+
+    # Views of the emulator's state and request log that tests and benchmarks compare
+
+    def meeting(self, title: str = "e2e") -> str:
+        return self.admin.create_meeting(ACCOUNT, APP, title=title)
+
+    def fresh_meetings(self, count: int) -> list[str]:
+        """Forget every meeting, recording and logged request; create ``count`` meetings."""
+        self.admin.reset()
+        return [self.admin.create_meeting(ACCOUNT, APP, f"bench-{i}") for i in range(count)]
+
+    def wire(self, method: str, path: str = r"/recordings") -> list[RequestRecord]:
+        """Requests of the public API since the last ``clear``, in arrival order."""
+        return self.admin.requests(method, path)
+
+    def writes(self) -> list[RequestRecord]:
+        """Every request that could change something (POST, PUT, PATCH, DELETE)."""
+        return [r for r in self.admin.requests() if r.method != "GET"]
+
+    def start_bodies(self) -> list[dict[str, Any]]:
+        posts = self.wire("POST", r"/recordings$")
+        assert all(r.status in {200, 201} for r in posts), posts
+        return [r.body for r in posts]
+
+    def stops(self) -> list[str]:
+        """Ids of the recordings stopped through the API, in order."""
+        return [r.path.rsplit("/", 1)[1] for r in self.wire("PUT") if r.body == {"action": "stop"}]
+
+    def recording(self, recording_id: str) -> dict[str, Any]:
+        (found,) = [r for r in self.admin.recordings() if r["id"] == recording_id]
+        return found
+
+    def active(self, meeting_id: str) -> list[str]:
+        return [
+            r["id"] for r in self.admin.recordings(meeting_id) if r["status"] in ACTIVE_STATUSES
+        ]
+
+    def api(self, method: str, path: str, token: str, body: object = None) -> dict[str, Any]:
+        """A plain API call, as someone outside Pulumi (a dashboard, a script) would make it;
+        ``path`` is relative to the account and app."""
+        request = urllib.request.Request(
+            f"{self.base_url}/accounts/{ACCOUNT}/realtime/kit/{APP}/{path.lstrip('/')}",
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            method=method,
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            result: dict[str, Any] = json.loads(response.read())
+            return result
 
     def close(self) -> None:
         """SIGTERM (the emulator saves its state and exits), SIGKILL after 10 s."""
