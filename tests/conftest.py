@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from pulumi.dynamic import Config, ConfigureRequest
 
 from pulumi_rtk.emulator import Emulator
-from pulumi_rtk.provider import RecordingProvider, TrackRecordingProvider
+from pulumi_rtk.provider import (
+    MeetingProvider,
+    RecordingProvider,
+    TrackRecordingProvider,
+    WebhookProvider,
+)
+from pulumi_rtk.providers.base import ProviderBase
 from tests.support import summary
 from tests.support.engine import PROJECT, Engine
 from tests.support.values import ACCOUNT, APP, REPO, TOKEN, provider_config
@@ -54,19 +61,34 @@ def meeting_id(emulator: Emulator) -> str:
     return emulator.create_meeting(ACCOUNT, APP)
 
 
+_P = TypeVar("_P", bound=ProviderBase)
+
+
+def configured(cls: type[_P], emulator: Emulator, **extra: str) -> _P:
+    """A provider configured the way the engine configures one, pointed at the emulator."""
+    instance = cls()
+    instance.configure(ConfigureRequest(Config(provider_config(emulator, **extra), PROJECT)))
+    return instance
+
+
 @pytest.fixture
 def provider(emulator: Emulator) -> RecordingProvider:
-    """A provider configured the way the engine configures one, pointed at the emulator."""
-    instance = RecordingProvider()
-    instance.configure(ConfigureRequest(Config(provider_config(emulator), PROJECT)))
-    return instance
+    return configured(RecordingProvider, emulator)
 
 
 @pytest.fixture
 def track_provider(emulator: Emulator) -> TrackRecordingProvider:
-    instance = TrackRecordingProvider()
-    instance.configure(ConfigureRequest(Config(provider_config(emulator), PROJECT)))
-    return instance
+    return configured(TrackRecordingProvider, emulator)
+
+
+@pytest.fixture
+def meeting_provider(emulator: Emulator) -> MeetingProvider:
+    return configured(MeetingProvider, emulator)
+
+
+@pytest.fixture
+def webhook_provider(emulator: Emulator) -> WebhookProvider:
+    return configured(WebhookProvider, emulator)
 
 
 @pytest.fixture

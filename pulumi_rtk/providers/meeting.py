@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
-from pulumi_rtk.errors import NotFoundError, RecordingStateError
+from pulumi_rtk.errors import CreateOutcomeUnknownError, InputError, NotFoundError
 from pulumi_rtk.providers.base import (
     MANAGED_KEY,
     PROVIDER_KEY,
@@ -116,10 +116,8 @@ class MeetingSemantics(ProviderBase):
         try:
             meeting = self.client.get_meeting(target, meeting_id)
         except NotFoundError as exc:
-            raise RecordingStateError(
-                f"adopt_meeting_id: no meeting {meeting_id} in account {target.account_id}, "
-                f"app {target.app_id}"
-            ) from exc
+            where = f"account {target.account_id}, app {target.app_id}"
+            raise InputError([("adopt_meeting_id", f"no meeting {meeting_id} in {where}")]) from exc
         wanted = inputs.fields(set(FIELDS))
         stale = [key for key, value in wanted.items() if not covers(meeting.get(key), value)]
         if stale:
@@ -145,7 +143,7 @@ class MeetingSemantics(ProviderBase):
         ]
         if len(found) > 1:
             ids = ", ".join(str(meeting.get("id")) for meeting in found)
-            raise RecordingStateError(
+            raise CreateOutcomeUnknownError(
                 f"creating the meeting failed and several meetings that match it were created "
                 f"since ({ids}); adopt one with adopt_meeting_id and deactivate the others"
             )

@@ -21,7 +21,7 @@ from pulumi_rtk.emulator.requestlog import RequestRecord
 from pulumi_rtk.vocabulary import ACTIVE_STATUSES
 from tests.support.values import ACCOUNT, APP
 
-__all__ = ["EmulatorProcess"]
+__all__ = ["EmulatorProcess", "api_call"]
 
 _Self = TypeVar("_Self", bound="EmulatorProcess")
 _LISTENING = re.compile(r"rtk-emulator listening on (http://127\.0\.0\.1:\d+)/client/v4")
@@ -107,17 +107,7 @@ class EmulatorProcess:
         ]
 
     def api(self, method: str, path: str, token: str, body: object = None) -> dict[str, Any]:
-        """A plain API call, as someone outside Pulumi (a dashboard, a script) would make it;
-        ``path`` is relative to the account and app."""
-        request = urllib.request.Request(
-            f"{self.base_url}/accounts/{ACCOUNT}/realtime/kit/{APP}/{path.lstrip('/')}",
-            data=None if body is None else json.dumps(body).encode(),
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-            method=method,
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            result: dict[str, Any] = json.loads(response.read())
-            return result
+        return api_call(self.base_url, method, path, token, body)
 
     def close(self) -> None:
         """SIGTERM (the emulator saves its state and exits), SIGKILL after 10 s."""
@@ -137,3 +127,19 @@ class EmulatorProcess:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def api_call(
+    base_url: str, method: str, path: str, token: str, body: object = None
+) -> dict[str, Any]:
+    """A plain API call, as someone outside Pulumi (a dashboard, a script) would make it;
+    ``path`` is relative to the test account and app."""
+    request = urllib.request.Request(
+        f"{base_url}/accounts/{ACCOUNT}/realtime/kit/{APP}/{path.lstrip('/')}",
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method=method,
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        result: dict[str, Any] = json.loads(response.read())
+        return result
