@@ -31,7 +31,10 @@ def create(provider: WebhookProvider, **inputs: Any) -> tuple[str, dict[str, Any
 
 
 def live(emulator: Emulator, webhook_id: str) -> dict[str, Any]:
-    return api_call(emulator.base_url, "GET", f"webhooks/{webhook_id}", TOKEN)["data"]
+    webhook: dict[str, Any] = api_call(emulator.base_url, "GET", f"webhooks/{webhook_id}", TOKEN)[
+        "data"
+    ]
+    return webhook
 
 
 def test_create_posts_the_declared_webhook(
