@@ -108,6 +108,19 @@ class Engine:
         )
         return response.id, from_struct(response.properties)
 
+    def refresh(
+        self, id_: str, state: Mapping[str, Any], inputs: Mapping[str, Any], name: str = "rec"
+    ) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
+        """Read as ``pulumi refresh`` sends it (old outputs and inputs); returns the id, the
+        outputs and the refreshed inputs the provider handed back (None when it gave none)."""
+        response = self.stub.Read(
+            provider_pb2.ReadRequest(
+                id=id_, urn=self.urn(name), properties=to_struct(state), inputs=to_struct(inputs)
+            )
+        )
+        given = from_struct(response.inputs) if response.HasField("inputs") else None
+        return response.id, from_struct(response.properties), given
+
     def diff(
         self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any], name: str = "rec"
     ) -> provider_pb2.DiffResponse:
