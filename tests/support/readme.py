@@ -1,0 +1,75 @@
+"""Run a README's shell blocks as written, the way a user following it would.
+
+Every fenced block tagged ``bash`` runs, in order, in one ``bash -euo pipefail`` process started
+in the given directory; blocks tagged anything else (``console``, ``text``, ``python``) are
+shown to the reader only. A README is complete when this passes in a copy of its example outside
+the repository, with nothing but the environment a user would have (the Pulumi CLI on PATH, the
+package to install named by ``RTK_PACKAGE`` until it is published).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["ReadmeRun", "bash_blocks", "run_readme"]
+
+_FENCE = re.compile(r"^```([A-Za-z0-9_-]*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+
+
+def bash_blocks(markdown: str) -> list[str]:
+    """The ``bash`` blocks of a markdown text, in order."""
+    return [body for lang, body in _FENCE.findall(markdown) if lang == "bash"]
+
+
+@dataclass(frozen=True)
+class ReadmeRun:
+    returncode: int
+    output: str
+    script: str
+
+
+def run_readme(
+    readme: Path,
+    cwd: Path,
+    env: Mapping[str, str],
+    *,
+    timeout: float = 600,
+) -> ReadmeRun:
+    """Run every bash block of ``readme`` in ``cwd`` with exactly ``env``; stdout and stderr
+    come back together, with each command echoed (``set -x``) so a failure shows which step
+    broke. Whatever the README left running in the background is stopped afterwards."""
+    blocks = bash_blocks(readme.read_text())
+    if not blocks:
+        raise AssertionError(f"{readme} has no ```bash block to run")
+    script = "set -euo pipefail\nset -x\n" + "\n".join(blocks)
+    proc = subprocess.Popen(
+        ["bash", "--noprofile", "--norc", "-c", script],
+        cwd=cwd,
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        output, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _stop_group(proc.pid)
+        output, _ = proc.communicate()
+        output += f"\n[README run stopped after {timeout:g} s]"
+    finally:
+        _stop_group(proc.pid)
+    return ReadmeRun(proc.returncode, output, script)
+
+
+def _stop_group(pid: int) -> None:
+    """End the README's process group: a background emulator it started, say."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGTERM)
