@@ -1,6 +1,8 @@
-"""A local, stdlib-only emulator of the Cloudflare RealtimeKit recordings API.
+"""A local, stdlib-only emulator of the Cloudflare RealtimeKit API.
 
-For tests, benchmarks and users without a Cloudflare account. See ``docs/emulator.md``.
+Recordings, meetings and webhooks, with participants and sessions driven through the
+admin API and signed webhook deliveries to loopback receivers. For tests, benchmarks and
+users without a Cloudflare account. See ``docs/emulator.md``.
 Run it with ``python -m pulumi_rtk.emulator`` or drive it in-process::
 
     with Emulator(token="t").start() as emu:

@@ -25,7 +25,31 @@ class EmulatorControl(Protocol):
     @property
     def base_url(self) -> str: ...
 
-    def create_meeting(self, account_id: str, app_id: str, title: str = "standup") -> str: ...
+    def create_meeting(
+        self, account_id: str, app_id: str, title: str = "standup", **fields: Any
+    ) -> str: ...
+
+    def join(
+        self, meeting_id: str, name: str = "participant", custom_participant_id: str | None = None
+    ) -> str: ...
+
+    def leave(self, meeting_id: str, participant_id: str) -> None: ...
+
+    def sessions(self, meeting_id: str | None = None) -> list[dict[str, Any]]: ...
+
+    def set_app_recording_config(
+        self, account_id: str, app_id: str, config: dict[str, Any]
+    ) -> dict[str, Any]: ...
+
+    def uploads(self) -> list[dict[str, Any]]: ...
+
+    def deliveries(self) -> list[dict[str, Any]]: ...
+
+    def wait_deliveries(self, timeout: float = 5.0) -> bool: ...
+
+    def webhook_public_key(self) -> str: ...
+
+    def set_latency(self, seconds: float) -> None: ...
 
     def advance(self, seconds: float) -> None: ...
 
@@ -89,7 +113,7 @@ class AdminClient:
     def admin_url(self) -> str:
         return f"{self.url}{ADMIN_PREFIX}"
 
-    def _call(self, method: str, path: str, body: object = None) -> Any:
+    def _call(self, method: str, path: str, body: object = None, wait: float = 0.0) -> Any:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(  # noqa: S310 (the URL is the emulator's own)
             self.admin_url + path,
@@ -98,7 +122,7 @@ class AdminClient:
             headers={"Content-Type": "application/json"},
         )
         try:
-            with self._opener.open(request, timeout=self.timeout) as response:
+            with self._opener.open(request, timeout=self.timeout + wait) as response:
                 return json.loads(response.read())
         except urllib.error.HTTPError as exc:
             try:
@@ -110,9 +134,53 @@ class AdminClient:
     def health(self) -> bool:
         return bool(self._call("GET", "/health").get("ok"))
 
-    def create_meeting(self, account_id: str, app_id: str, title: str = "standup") -> str:
-        body = {"account_id": account_id, "app_id": app_id, "title": title}
+    def create_meeting(
+        self, account_id: str, app_id: str, title: str = "standup", **fields: Any
+    ) -> str:
+        body = {"account_id": account_id, "app_id": app_id, "title": title, **fields}
         return str(self._call("POST", "/meetings", body)["data"]["id"])
+
+    def join(
+        self, meeting_id: str, name: str = "participant", custom_participant_id: str | None = None
+    ) -> str:
+        body = {"name": name, "custom_participant_id": custom_participant_id}
+        path = f"/meetings/{urllib.parse.quote(meeting_id)}/participants"
+        return str(self._call("POST", path, body)["participant"]["id"])
+
+    def leave(self, meeting_id: str, participant_id: str) -> None:
+        path = f"/meetings/{urllib.parse.quote(meeting_id)}/participants/"
+        self._call("DELETE", path + urllib.parse.quote(participant_id))
+
+    def sessions(self, meeting_id: str | None = None) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", f"/sessions{_query(meeting_id)}")[
+            "sessions"
+        ]
+        return result
+
+    def set_app_recording_config(
+        self, account_id: str, app_id: str, config: dict[str, Any]
+    ) -> dict[str, Any]:
+        body = {"account_id": account_id, "app_id": app_id, "recording_config": config}
+        result: dict[str, Any] = self._call("PUT", "/app-config", body)["recording_config"]
+        return result
+
+    def uploads(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", "/uploads")["uploads"]
+        return result
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", "/deliveries")["deliveries"]
+        return result
+
+    def wait_deliveries(self, timeout: float = 5.0) -> bool:
+        answer = self._call("POST", "/deliveries/wait", {"timeout": timeout}, wait=timeout)
+        return bool(answer["drained"])
+
+    def webhook_public_key(self) -> str:
+        return str(self._call("GET", "/webhook-key")["public_key_pem"])
+
+    def set_latency(self, seconds: float) -> None:
+        self._call("PUT", "/latency", {"ms": seconds * 1000})
 
     def advance(self, seconds: float) -> None:
         self._call("POST", "/clock", {"advance_seconds": seconds})
@@ -131,8 +199,9 @@ class AdminClient:
         self._call("DELETE", "/requests")
 
     def recordings(self, meeting_id: str | None = None) -> list[dict[str, Any]]:
-        query = f"?{urllib.parse.urlencode({'meeting_id': meeting_id})}" if meeting_id else ""
-        result: list[dict[str, Any]] = self._call("GET", f"/recordings{query}")["recordings"]
+        result: list[dict[str, Any]] = self._call("GET", f"/recordings{_query(meeting_id)}")[
+            "recordings"
+        ]
         return result
 
     def set_status(self, recording_id: str, status: str, stop_reason: str | None = None) -> None:
@@ -177,3 +246,7 @@ class AdminClient:
 
     def reset(self) -> None:
         self._call("POST", "/reset")
+
+
+def _query(meeting_id: str | None) -> str:
+    return f"?{urllib.parse.urlencode({'meeting_id': meeting_id})}" if meeting_id else ""

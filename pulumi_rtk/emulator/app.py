@@ -12,10 +12,12 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
+from .delivery import DeliveryPolicy, Dispatcher, Signer
 from .faults import Fault, FaultSet
 from .requestlog import RequestLog, RequestRecord
-from .server import ADMIN_PREFIX, EmulatorServer, check_loopback
+from .server import ADMIN_PREFIX, MAX_WAIT_SECONDS, EmulatorServer, check_loopback
 from .store import Store
+from .validation import parse_app_recording_config, parse_meeting
 
 __all__ = ["DEFAULT_TOKEN", "Emulator"]
 
@@ -32,7 +34,16 @@ class Emulator:
             :meth:`advance` moves it), which makes tests deterministic.
         invoke_delay: virtual seconds from INVOKED to RECORDING.
         upload_delay: virtual seconds from UPLOADING to UPLOADED.
+        empty_meeting_timeout: virtual seconds a meeting may stay without participants
+            before its recordings stop (``ALL_PEERS_LEFT``); the documented 60 by default,
+            ``None`` never stops them.
+        latency: seconds slept before answering each public API request.
         faults: faults active from the start (:class:`Fault` objects or CLI specs).
+        webhook_key: PEM RSA private key that signs webhook deliveries; generated on
+            first use when not given.
+        webhook_attempts, webhook_backoff, webhook_timeout: delivery policy: attempts per
+            delivery, backoff before retry n (``backoff * 2**(n-1)`` real seconds), and
+            the timeout of one attempt.
         verbose: log one line per request to stderr (never headers).
     """
 
@@ -44,14 +55,23 @@ class Emulator:
         clock_speed: float = 1.0,
         invoke_delay: float = 2.0,
         upload_delay: float = 5.0,
+        empty_meeting_timeout: float | None = 60.0,
+        latency: float = 0.0,
         host: str = "127.0.0.1",
         port: int = 0,
         faults: Iterable[Fault | str] = (),
+        webhook_key: str | None = None,
+        webhook_attempts: int = 4,
+        webhook_backoff: float = 0.5,
+        webhook_timeout: float = 5.0,
         verbose: bool = False,
     ) -> None:
         check_loopback(host)
         if not token:
             raise ValueError("token must not be empty")
+        if latency < 0:
+            raise ValueError("latency must be >= 0")
+        self._latency = latency
         self._token = token
         self._host = host
         self._requested_port = port
@@ -60,8 +80,15 @@ class Emulator:
             clock_speed=clock_speed,
             invoke_delay=invoke_delay,
             upload_delay=upload_delay,
+            empty_meeting_timeout=empty_meeting_timeout,
             data_dir=data_dir,
         )
+        self._dispatcher = Dispatcher(
+            Signer(webhook_key),
+            DeliveryPolicy(webhook_attempts, webhook_backoff, webhook_timeout),
+            tick=self._store.settle if clock_speed > 0 else None,
+        )
+        self._store.outbox = self._dispatcher.submit
         self._faults = FaultSet()
         for fault in faults:
             self._faults.add(Fault.from_spec(fault) if isinstance(fault, str) else fault)
@@ -82,8 +109,11 @@ class Emulator:
             token=self._token,
             faults=self._faults,
             log=self._log,
+            dispatcher=self._dispatcher,
+            latency=self._latency,
             verbose=self._verbose,
         )
+        self._dispatcher.start()
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -104,6 +134,7 @@ class Emulator:
         server.close_connections()
         server.server_close()
         thread.join()
+        self._dispatcher.stop()
         self._store.save()
 
     def __enter__(self) -> Emulator:
@@ -142,8 +173,52 @@ class Emulator:
 
     # --- control (mirrors AdminClient) ----------------------------------------------------
 
-    def create_meeting(self, account_id: str, app_id: str, title: str = "standup") -> str:
-        return str(self._store.create_meeting(account_id, app_id, {"title": title})["id"])
+    def create_meeting(
+        self, account_id: str, app_id: str, title: str = "standup", **fields: Any
+    ) -> str:
+        """A meeting with ``title`` and any meeting field (``record_on_start``, ``status``...)."""
+        options = parse_meeting({"title": title, **fields}, patch=True)
+        return str(self._store.create_meeting(account_id, app_id, options)["id"])
+
+    def join(
+        self, meeting_id: str, name: str = "participant", custom_participant_id: str | None = None
+    ) -> str:
+        """A participant joins (the first starts a session); returns the participant id."""
+        return str(self._store.join(meeting_id, name, custom_participant_id)["id"])
+
+    def leave(self, meeting_id: str, participant_id: str) -> None:
+        self._store.leave(meeting_id, participant_id)
+
+    def sessions(self, meeting_id: str | None = None) -> list[dict[str, Any]]:
+        return self._store.sessions(meeting_id)
+
+    def set_app_recording_config(
+        self, account_id: str, app_id: str, config: dict[str, Any]
+    ) -> dict[str, Any]:
+        return self._store.set_app_recording_config(
+            account_id, app_id, parse_app_recording_config(config)
+        )
+
+    def uploads(self) -> list[dict[str, Any]]:
+        return self._store.uploads()
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        return self._dispatcher.deliveries()
+
+    def wait_deliveries(self, timeout: float = 5.0) -> bool:
+        """Wait (at most ``timeout`` s, capped at 60) until no delivery is queued or in flight."""
+        return self._dispatcher.wait_idle(min(timeout, MAX_WAIT_SECONDS))
+
+    def webhook_public_key(self) -> str:
+        """PEM public key that verifies ``rtk-signature`` (as /.well-known/webhooks.json serves)."""
+        return self._dispatcher.signer.public_pem()
+
+    def set_latency(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("latency must be >= 0")
+        self._latency = seconds
+        if self._server is not None:
+            self._server.latency = seconds
 
     def advance(self, seconds: float) -> None:
         self._store.advance(seconds)
@@ -196,7 +271,8 @@ class Emulator:
         return self._log.stats()
 
     def reset(self) -> None:
-        """Forget meetings, recordings, logged requests, counters and faults."""
+        """Forget all state, logged requests and deliveries, counters and faults."""
         self._store.reset()
         self._log.reset()
         self._faults.clear()
+        self._dispatcher.clear()

@@ -23,19 +23,26 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .api import Api, Response, gateway_error, json_response, rtk_error
+from .delivery import Dispatcher
 from .faults import Fault, FaultSet
 from .requestlog import RequestLog, RequestRecord
+from .routing import RouteTable
 from .store import Store
-from .validation import ApiError, parse_meeting_body
+from .validation import ApiError, parse_app_recording_config, parse_meeting
 
-__all__ = ["ADMIN_PREFIX", "EmulatorServer", "check_loopback"]
+__all__ = ["ADMIN_PREFIX", "WELL_KNOWN_KEYS", "EmulatorServer", "check_loopback"]
 
 ADMIN_PREFIX = "/__emulator"
-_DOWNLOAD = re.compile(r"/downloads/([0-9a-f-]{36})(?:\.audio)?\.(mp4|mp3|m4a)")
-_ADMIN_RECORDING = re.compile(r"/recordings/([^/]+)")
+WELL_KNOWN_KEYS = "/.well-known/webhooks.json"
+MAX_WAIT_SECONDS = 60.0
+_DOWNLOAD = re.compile(r"([0-9a-f-]{36})(?:\.audio)?\.(mp4|mp3|m4a)")
 _MEDIA_TYPES = {"mp4": "video/mp4", "mp3": "audio/mpeg", "m4a": "audio/mp4"}
 _MALFORMED = b'{"success":true,"data":{"id":"'
 _LINGER_RESET = struct.pack("ii", 1, 0)
+
+Params = tuple[str, ...]
+Query = dict[str, list[str]]
+AdminHandler = Callable[[Params, Query, Any], Response]
 
 
 def check_loopback(host: str) -> None:
@@ -80,6 +87,8 @@ class EmulatorServer(ThreadingHTTPServer):
         token: str,
         faults: FaultSet,
         log: RequestLog,
+        dispatcher: Dispatcher,
+        latency: float = 0.0,
         verbose: bool = False,
     ) -> None:
         check_loopback(host)
@@ -88,7 +97,11 @@ class EmulatorServer(ThreadingHTTPServer):
         self.api = Api(store, token)
         self.faults = faults
         self.log = log
+        self.dispatcher = dispatcher
+        self.latency = latency
+        """Seconds slept before answering each public API request (not admin calls)."""
         self.verbose = verbose
+        self._admin_routes = self._admin_table()
         self.stopping = threading.Event()
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
@@ -133,76 +146,176 @@ class EmulatorServer(ThreadingHTTPServer):
             body = json.loads(raw) if raw.strip() else {}
         except (ValueError, UnicodeDecodeError):
             return _admin_error(400, "body: must be valid JSON")
+        found = self._admin_routes.match(method, sub)
+        if found is None:
+            return _admin_error(404, f"no admin endpoint {method} {ADMIN_PREFIX}{sub}")
         try:
-            return self._admin(method, sub, query, body)
+            return found.handler(found.params, query, body)
         except ApiError as exc:
             return _admin_error(exc.status, exc.message)
         except ValueError as exc:
             return _admin_error(400, str(exc))
 
-    def _admin(self, method: str, sub: str, query: dict[str, list[str]], body: Any) -> Response:
-        route = (method, sub)
-        if route == ("GET", "/health"):
-            return json_response(200, {"ok": True})
-        if route == ("GET", "/requests"):
-            return json_response(200, {"requests": [r.to_json() for r in self.log.records()]})
-        if route == ("DELETE", "/requests"):
-            self.log.clear()
-            return json_response(200, {"ok": True})
-        if route == ("GET", "/recordings"):
-            meeting_id = query["meeting_id"][0] if query.get("meeting_id") else None
-            return json_response(200, {"recordings": self.store.internal_recordings(meeting_id)})
-        if route == ("POST", "/meetings"):
-            if not isinstance(body, dict) or not all(
-                isinstance(body.get(k), str) and body.get(k) for k in ("account_id", "app_id")
-            ):
-                return _admin_error(400, "account_id and app_id: required strings")
-            account_id, app_id = body.pop("account_id"), body.pop("app_id")
-            options = parse_meeting_body(body)
-            meeting = self.store.create_meeting(account_id, app_id, options)
-            return json_response(200, {"success": True, "data": meeting})
-        if route == ("GET", "/clock"):
-            return json_response(200, {"now": self.store.now_iso()})
-        if route == ("POST", "/clock"):
-            seconds = body.get("advance_seconds") if isinstance(body, dict) else None
-            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-                return _admin_error(400, "advance_seconds: must be a number >= 0")
-            return json_response(200, {"now": self.store.advance(float(seconds))})
-        if route == ("GET", "/faults"):
-            return json_response(200, {"faults": self.faults.to_json()})
-        if route == ("POST", "/faults"):
-            return json_response(200, {"id": self.faults.add(Fault.from_json(body))})
-        if route == ("DELETE", "/faults"):
-            self.faults.clear()
-            return json_response(200, {"ok": True})
-        if route == ("GET", "/stats"):
-            return json_response(200, self.log.stats())
-        if route == ("POST", "/reset"):
-            self.reset()
-            return json_response(200, {"ok": True})
-        found = _ADMIN_RECORDING.fullmatch(sub)
-        if found and method == "POST":
-            if not isinstance(body, dict) or not isinstance(body.get("status"), str):
-                return _admin_error(400, "status: required string")
-            reason = body.get("stop_reason")
-            view = self.store.force_status(
-                found.group(1), body["status"], reason if isinstance(reason, str) else None
-            )
-            return json_response(200, {"recording": view})
-        if found and method == "DELETE":
-            self.store.forget(found.group(1))
-            return json_response(200, {"ok": True})
-        download = _DOWNLOAD.fullmatch(sub)
-        if download and method == "GET" and self.store.has_recording(download.group(1)):
-            media = f"RTK emulator fake media for {download.group(1)}\n".encode()
-            return Response(200, media, content_type=_MEDIA_TYPES[download.group(2)])
-        return _admin_error(404, f"no admin endpoint {method} {ADMIN_PREFIX}{sub}")
+    def _admin_table(self) -> RouteTable[AdminHandler]:
+        return RouteTable(
+            [
+                ("GET", "/health", lambda _p, _q, _b: _ok_json({"ok": True})),
+                ("GET", "/requests", self._get_requests),
+                ("DELETE", "/requests", self._clear_requests),
+                ("GET", "/recordings", self._get_recordings),
+                ("POST", "/recordings/{id}", self._force_status),
+                ("DELETE", "/recordings/{id}", self._forget),
+                ("POST", "/meetings", self._create_meeting),
+                ("POST", "/meetings/{id}/participants", self._join),
+                ("DELETE", "/meetings/{id}/participants/{participant_id}", self._leave),
+                ("GET", "/sessions", self._sessions),
+                ("GET", "/app-config", self._get_app_config),
+                ("PUT", "/app-config", self._put_app_config),
+                ("GET", "/uploads", lambda _p, _q, _b: _ok_json({"uploads": self.store.uploads()})),
+                ("GET", "/deliveries", self._deliveries),
+                ("POST", "/deliveries/wait", self._wait_deliveries),
+                ("GET", "/webhook-key", self._webhook_key),
+                ("GET", "/latency", lambda _p, _q, _b: _ok_json({"ms": self.latency * 1000})),
+                ("PUT", "/latency", self._set_latency),
+                ("GET", "/clock", lambda _p, _q, _b: _ok_json({"now": self.store.now_iso()})),
+                ("POST", "/clock", self._advance),
+                ("GET", "/faults", lambda _p, _q, _b: _ok_json({"faults": self.faults.to_json()})),
+                ("POST", "/faults", self._add_fault),
+                ("DELETE", "/faults", self._clear_faults),
+                ("GET", "/stats", lambda _p, _q, _b: _ok_json(self.log.stats())),
+                ("POST", "/reset", self._reset),
+                ("GET", "/downloads/{file}", self._download),
+            ]
+        )
+
+    def _get_requests(self, _p: Params, _q: Query, _b: Any) -> Response:
+        return _ok_json({"requests": [r.to_json() for r in self.log.records()]})
+
+    def _clear_requests(self, _p: Params, _q: Query, _b: Any) -> Response:
+        self.log.clear()
+        return _ok_json({"ok": True})
+
+    def _get_recordings(self, _p: Params, query: Query, _b: Any) -> Response:
+        meeting_id = _one(query, "meeting_id")
+        return _ok_json({"recordings": self.store.internal_recordings(meeting_id)})
+
+    def _force_status(self, params: Params, _q: Query, body: Any) -> Response:
+        if not isinstance(body, dict) or not isinstance(body.get("status"), str):
+            return _admin_error(400, "status: required string")
+        reason = body.get("stop_reason")
+        view = self.store.force_status(
+            params[0], body["status"], reason if isinstance(reason, str) else None
+        )
+        return _ok_json({"recording": view})
+
+    def _forget(self, params: Params, _q: Query, _b: Any) -> Response:
+        self.store.forget(params[0])
+        return _ok_json({"ok": True})
+
+    def _create_meeting(self, _p: Params, _q: Query, body: Any) -> Response:
+        account_id, app_id = _scope(body)
+        options = parse_meeting(body, patch=True)  # admin may also set status
+        return _ok_json(
+            {"success": True, "data": self.store.create_meeting(account_id, app_id, options)}
+        )
+
+    def _join(self, params: Params, _q: Query, body: Any) -> Response:
+        if not isinstance(body, dict):
+            return _admin_error(400, "body: must be a JSON object")
+        name = body.get("name", "participant")
+        custom = body.get("custom_participant_id")
+        if not isinstance(name, str) or not (custom is None or isinstance(custom, str)):
+            return _admin_error(400, "name, custom_participant_id: must be strings")
+        return _ok_json({"participant": self.store.join(params[0], name, custom)})
+
+    def _leave(self, params: Params, _q: Query, _b: Any) -> Response:
+        return _ok_json({"participant": self.store.leave(params[0], params[1])})
+
+    def _sessions(self, _p: Params, query: Query, _b: Any) -> Response:
+        return _ok_json({"sessions": self.store.sessions(_one(query, "meeting_id"))})
+
+    def _get_app_config(self, _p: Params, query: Query, _b: Any) -> Response:
+        account_id, app_id = _one(query, "account_id"), _one(query, "app_id")
+        if not account_id or not app_id:
+            return _admin_error(400, "account_id and app_id: required query parameters")
+        return _ok_json({"recording_config": self.store.app_recording_config(account_id, app_id)})
+
+    def _put_app_config(self, _p: Params, _q: Query, body: Any) -> Response:
+        account_id, app_id = _scope(body)
+        config = parse_app_recording_config(body.pop("recording_config", None))
+        if body:
+            return _admin_error(400, f"{sorted(body)[0]}: unknown field")
+        stored = self.store.set_app_recording_config(account_id, app_id, config)
+        return _ok_json({"recording_config": stored})
+
+    def _deliveries(self, _p: Params, _q: Query, _b: Any) -> Response:
+        return _ok_json({"deliveries": self.dispatcher.deliveries()})
+
+    def _wait_deliveries(self, _p: Params, _q: Query, body: Any) -> Response:
+        timeout = body.get("timeout", 5.0) if isinstance(body, dict) else None
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
+            return _admin_error(400, "timeout: must be a number >= 0")
+        drained = self.dispatcher.wait_idle(min(float(timeout), MAX_WAIT_SECONDS))
+        return _ok_json({"drained": drained})
+
+    def _webhook_key(self, _p: Params, _q: Query, _b: Any) -> Response:
+        return _ok_json({"public_key_pem": self.dispatcher.signer.public_pem()})
+
+    def _set_latency(self, _p: Params, _q: Query, body: Any) -> Response:
+        ms = body.get("ms") if isinstance(body, dict) else None
+        if isinstance(ms, bool) or not isinstance(ms, (int, float)) or ms < 0:
+            return _admin_error(400, "ms: must be a number >= 0")
+        self.latency = float(ms) / 1000
+        return _ok_json({"ms": float(ms)})
+
+    def _advance(self, _p: Params, _q: Query, body: Any) -> Response:
+        seconds = body.get("advance_seconds") if isinstance(body, dict) else None
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+            return _admin_error(400, "advance_seconds: must be a number >= 0")
+        return _ok_json({"now": self.store.advance(float(seconds))})
+
+    def _add_fault(self, _p: Params, _q: Query, body: Any) -> Response:
+        return _ok_json({"id": self.faults.add(Fault.from_json(body))})
+
+    def _clear_faults(self, _p: Params, _q: Query, _b: Any) -> Response:
+        self.faults.clear()
+        return _ok_json({"ok": True})
+
+    def _reset(self, _p: Params, _q: Query, _b: Any) -> Response:
+        self.reset()
+        return _ok_json({"ok": True})
+
+    def _download(self, params: Params, _q: Query, _b: Any) -> Response:
+        download = _DOWNLOAD.fullmatch(params[0])
+        if download is None or not self.store.has_recording(download.group(1)):
+            return _admin_error(404, f"no download {params[0]}")
+        media = f"RTK emulator fake media for {download.group(1)}\n".encode()
+        return Response(200, media, content_type=_MEDIA_TYPES[download.group(2)])
 
     def reset(self) -> None:
-        """Forget meetings, recordings, logged requests, counters and faults."""
+        """Forget all state, logged requests and deliveries, counters and faults."""
         self.store.reset()
         self.log.reset()
         self.faults.clear()
+        self.dispatcher.clear()
+
+
+def _ok_json(payload: object) -> Response:
+    return json_response(200, payload)
+
+
+def _one(query: Query, key: str) -> str | None:
+    values = query.get(key)
+    return values[0] if values else None
+
+
+def _scope(body: Any) -> tuple[str, str]:
+    """Pop ``account_id`` and ``app_id`` from an admin body."""
+    if not isinstance(body, dict) or not all(
+        isinstance(body.get(k), str) and body.get(k) for k in ("account_id", "app_id")
+    ):
+        raise ValueError("account_id and app_id: required strings")
+    return body.pop("account_id"), body.pop("app_id")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -251,6 +364,13 @@ class _Handler(BaseHTTPRequestHandler):
         if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
             self._send(self.server.admin(self.command, path, query, raw))
             return
+        if path == WELL_KNOWN_KEYS and self.command == "GET":
+            key = {"publicKey": self.server.dispatcher.signer.public_pem()}
+            self._send(json_response(200, {"success": True, "data": key}))
+            return
+        if self.server.latency > 0:
+            # In this request's own thread: concurrent requests overlap, like a network.
+            self.server.stopping.wait(self.server.latency)
         route = self.server.api.match(self.command, path)
         record = RequestRecord(self.command, path, query, _log_body(raw))
         fault = self.server.faults.take(self.command, path)

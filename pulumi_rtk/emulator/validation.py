@@ -3,59 +3,77 @@
 The emulator rejects anything the real API documents as invalid *and* any key it does not
 know, so a test against the emulator proves the client sends exactly the documented names.
 Every message starts with the offending field path (``video_config.width: ...``).
+
+The request schemas below are tables transcribed from the official SDK's request types
+(``cloudflare==5.9.0``, generated from Cloudflare's OpenAPI schema). The emulator keeps its
+own copy of this vocabulary on purpose, instead of importing the provider's: it exists to
+check the client independently, so it must not share the client's mistakes.
+
+JSON types follow the schema: ``integer`` fields (video ``width``/``height``, watermark size,
+``word_limit``, the start body's ``max_seconds``) take JSON integers only; ``number`` fields
+(``session_keep_alive_time_in_secs``, a meeting's ``max_seconds``, storage ``port``,
+``page_no``, ``per_page``) also take doubles such as ``60.0``, because the official SDK and
+Pulumi send numbers as floats. Fractional values are still refused there: every ``number``
+field of these APIs counts whole units (seconds, ports, pages).
 """
 
 from __future__ import annotations
 
 import copy
+import math
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 __all__ = [
+    "MEETING_STATUSES",
     "RECORDING_STATUSES",
     "SECRET_STORAGE_KEYS",
+    "WEBHOOK_EVENTS",
     "ApiError",
     "ListQuery",
     "MeetingListQuery",
     "StartRequest",
     "TrackRequest",
+    "derive_recording",
+    "merge_configs",
     "parse_action",
+    "parse_app_recording_config",
     "parse_list_query",
-    "parse_meeting_body",
+    "parse_meeting",
     "parse_meeting_list_query",
+    "parse_meeting_query",
     "parse_start",
     "parse_track",
+    "parse_webhook",
     "strip_secrets",
 ]
 
 RECORDING_STATUSES = ("INVOKED", "RECORDING", "UPLOADING", "UPLOADED", "ERRORED", "PAUSED")
+MEETING_STATUSES = ("ACTIVE", "INACTIVE")
+WEBHOOK_EVENTS = (
+    "meeting.started",
+    "meeting.ended",
+    "meeting.participantJoined",
+    "meeting.participantLeft",
+    "meeting.chatSynced",
+    "recording.statusUpdate",
+    "livestreaming.statusUpdate",
+    "meeting.transcript",
+    "meeting.summary",
+)
 SECRET_STORAGE_KEYS = frozenset({"access_key", "secret", "password", "private_key"})
 """Write-only storage fields: validated, then dropped; never stored nor echoed."""
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_HTTP_URL = re.compile(r"^https?://[^\s/?#]+\S*$")
-_RTMP_URL = re.compile(r"^rtmps?://[^\s/?#]+\S*$")
-_DIGITS = re.compile(r"^[0-9]+$")
-
-_START_KEYS = frozenset(
-    {
-        "meeting_id",
-        "allow_multiple_recordings",
-        "audio_config",
-        "video_config",
-        "file_name_prefix",
-        "interactive_config",
-        "max_seconds",
-        "realtimekit_bucket_config",
-        "rtmp_out_config",
-        "storage_config",
-        "url",
-    }
-)
+_URLS = {
+    "http(s)": re.compile(r"^https?://[^\s/?#]+\S*$"),
+    "rtmp(s)": re.compile(r"^rtmps?://[^\s/?#]+\S*$"),
+}
+_WHOLE = re.compile(r"^[0-9]+(?:\.0*)?$")
 _STORAGE_READ_KEYS = ("type", "auth_method", "bucket", "host", "path", "port", "region", "username")
-_STORAGE_KEYS = frozenset(_STORAGE_READ_KEYS) | SECRET_STORAGE_KEYS
 _STORAGE_REQUIRED = {
     "aws": ("bucket", "access_key", "secret", "region"),
     "azure": ("bucket", "access_key", "secret", "region"),
@@ -63,13 +81,7 @@ _STORAGE_REQUIRED = {
     "gcs": ("bucket",),
     "sftp": ("host", "username", "auth_method"),
 }
-_MEETING_BOOL_KEYS = (
-    "record_on_start",
-    "live_stream_on_start",
-    "persist_chat",
-    "summarize_on_end",
-    "transcribe_on_end",
-)
+DEFAULT_MAX_SECONDS = 86400
 
 
 class ApiError(Exception):
@@ -85,87 +97,225 @@ def _bad(message: str) -> ApiError:
     return ApiError(400, message)
 
 
-class _Obj:
-    """A JSON object under validation: rejects unknown keys, reads typed fields.
+# --- the schema table -------------------------------------------------------------------
 
-    JSON ``null`` counts as "not given" for optional fields (the SDKs model them as
-    ``Optional``), but never satisfies a required one.
+
+@dataclass(frozen=True)
+class F:
+    """One field of a request schema: its JSON type as the SDK declares it, and its limits.
+
+    ``type`` is one of ``string``, ``boolean``, ``integer``, ``number``, ``enum``, ``url``,
+    ``uuid``, ``object`` (``fields``), ``map`` (any key, values ``item``) and ``list``
+    (``item``).
     """
 
-    def __init__(self, value: object, path: str, allowed: frozenset[str]) -> None:
+    type: str
+    required: bool = False
+    low: int | None = None
+    high: int | None = None
+    values: tuple[str, ...] = ()
+    url: str = ""
+    fields: Mapping[str, F] = field(default_factory=dict)
+    item: F | None = None
+    max_items: int | None = None
+    unique: bool = False
+
+
+def _obj(required: bool = False, **fields: F) -> F:
+    return F("object", required=required, fields=fields)
+
+
+def _enum(*values: str, required: bool = False) -> F:
+    return F("enum", required=required, values=values)
+
+
+_STRING = F("string")
+_BOOLEAN = F("boolean")
+_AUDIO = _obj(channel=_enum("mono", "stereo"), codec=_enum("MP3", "AAC"), export_file=_BOOLEAN)
+_VIDEO = _obj(
+    codec=_enum("H264", "VP8", "VP9"),
+    width=F("integer", low=1, high=1920),
+    height=F("integer", low=1, high=1920),
+    export_file=_BOOLEAN,
+    watermark=_obj(
+        url=F("url", url="http(s)"),
+        position=_enum("left top", "right top", "left bottom", "right bottom"),
+        size=_obj(width=F("integer", low=1), height=F("integer", low=1)),
+    ),
+)
+_STORAGE = _obj(
+    type=_enum(*_STORAGE_REQUIRED, required=True),
+    access_key=_STRING,
+    secret=_STRING,
+    bucket=_STRING,
+    region=_STRING,
+    path=_STRING,
+    host=_STRING,
+    port=F("number", low=1, high=65535),
+    username=_STRING,
+    password=_STRING,
+    private_key=_STRING,
+    auth_method=_enum("KEY", "PASSWORD"),
+)
+_BUCKET = _obj(enabled=F("boolean", required=True))
+START_SCHEMA = _obj(
+    meeting_id=F("uuid", required=True),
+    allow_multiple_recordings=_BOOLEAN,
+    audio_config=_AUDIO,
+    video_config=_VIDEO,
+    file_name_prefix=_STRING,
+    interactive_config=_obj(type=_enum("ID3")),
+    max_seconds=F("integer", low=60, high=86400),
+    realtimekit_bucket_config=_BUCKET,
+    rtmp_out_config=_obj(rtmp_url=F("url", url="rtmp(s)")),
+    storage_config=_STORAGE,
+    url=F("url", url="http(s)"),
+)
+TRACK_SCHEMA = _obj(
+    meeting_id=F("uuid", required=True),
+    layers=F("map", item=_obj(file_name_prefix=_STRING, media_kind=_enum("audio"))),
+    user_ids=F("list", item=_STRING, max_items=100),
+)
+RECORDING_CONFIG_SCHEMA = _obj(
+    audio_config=_AUDIO,
+    video_config=_VIDEO,
+    file_name_prefix=_STRING,
+    max_seconds=F("number", low=60, high=86400),
+    realtimekit_bucket_config=_BUCKET,
+    storage_config=_STORAGE,
+    live_streaming_config=_obj(rtmp_url=F("url", url="rtmp(s)")),
+)
+_AI_CONFIG = _obj(
+    transcription=_obj(
+        keywords=F("list", item=_STRING),
+        language=_enum("en-US", "en-IN", "de", "hi", "sv", "ru", "pl", "el", "fr", "nl"),
+        profanity_filter=_BOOLEAN,
+    ),
+    summarization=_obj(
+        summary_type=_enum(
+            "general",
+            "team_meeting",
+            "sales_call",
+            "client_check_in",
+            "interview",
+            "daily_standup",
+            "one_on_one_meeting",
+            "lecture",
+            "code_review",
+        ),
+        text_format=_enum("plain_text", "markdown"),
+        word_limit=F("integer", low=1),
+    ),
+)
+_MEETING_FIELDS: dict[str, F] = {
+    "title": _STRING,
+    "record_on_start": _BOOLEAN,
+    "live_stream_on_start": _BOOLEAN,
+    "persist_chat": _BOOLEAN,
+    "summarize_on_end": _BOOLEAN,
+    "transcribe_on_end": _BOOLEAN,
+    "session_keep_alive_time_in_secs": F("number", low=60, high=600),
+    "recording_config": RECORDING_CONFIG_SCHEMA,
+    "ai_config": _AI_CONFIG,
+}
+MEETING_SCHEMA = F("object", fields=_MEETING_FIELDS)
+"""``POST /meetings`` and ``PUT /meetings/{id}``: the SDK's create/replace have no ``status``."""
+MEETING_PATCH_SCHEMA = F("object", fields={**_MEETING_FIELDS, "status": _enum(*MEETING_STATUSES)})
+_EVENTS = F("list", item=_enum(*WEBHOOK_EVENTS), unique=True)
+WEBHOOK_SCHEMA = _obj(
+    name=F("string", required=True),
+    url=F("url", url="http(s)", required=True),
+    events=F("list", required=True, item=_EVENTS.item, unique=True),
+    enabled=_BOOLEAN,
+)
+WEBHOOK_PATCH_SCHEMA = _obj(
+    name=_STRING, url=F("url", url="http(s)"), events=_EVENTS, enabled=_BOOLEAN
+)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _check(value: object, spec: F, path: str) -> Any:
+    """Validate ``value`` against ``spec``; returns a clean copy (nulls dropped, 2.0 → 2)."""
+    kind = spec.type
+    if kind in ("object", "map"):
         if not isinstance(value, dict):
             raise _bad(f"{path or 'body'}: must be a JSON object")
+        if kind == "map":
+            assert spec.item is not None
+            return {k: _check(v, spec.item, _join(path, str(k))) for k, v in value.items()}
         for key in value:
-            if key not in allowed:
-                raise _bad(f"{self._join(path, str(key))}: unknown field")
-        self.data: dict[str, Any] = value
-        self.path = path
-
-    @staticmethod
-    def _join(path: str, key: str) -> str:
-        return f"{path}.{key}" if path else key
-
-    def name(self, key: str) -> str:
-        return self._join(self.path, key)
-
-    def _get(self, key: str, required: bool) -> object:
-        value = self.data.get(key)
-        if value is None and required:
-            raise _bad(f"{self.name(key)}: is required")
-        return value
-
-    def string(self, key: str, *, required: bool = False) -> str | None:
-        value = self._get(key, required)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise _bad(f"{self.name(key)}: must be a string")
-        if required and not value:
-            raise _bad(f"{self.name(key)}: must not be empty")
-        return value
-
-    def boolean(self, key: str, *, required: bool = False) -> bool | None:
-        value = self._get(key, required)
-        if value is None:
-            return None
+            if key not in spec.fields:
+                raise _bad(f"{_join(path, str(key))}: unknown field")
+        clean: dict[str, Any] = {}
+        for key, sub in spec.fields.items():
+            item = value.get(key)
+            if item is None:
+                if sub.required:
+                    raise _bad(f"{_join(path, key)}: is required")
+                continue
+            clean[key] = _check(item, sub, _join(path, key))
+        return clean
+    if kind == "list":
+        if not isinstance(value, list):
+            raise _bad(f"{path}: must be a list")
+        if spec.required and not value:
+            raise _bad(f"{path}: must not be empty")
+        if spec.max_items is not None and len(value) > spec.max_items:
+            raise _bad(f"{path}: must hold at most {spec.max_items} entries")
+        assert spec.item is not None
+        items = [_check(v, spec.item, f"{path}[{i}]") for i, v in enumerate(value)]
+        if spec.unique and len(set(map(repr, items))) != len(items):
+            raise _bad(f"{path}: must not hold duplicates")
+        return items
+    if kind == "boolean":
         if not isinstance(value, bool):
-            raise _bad(f"{self.name(key)}: must be a boolean")
+            raise _bad(f"{path}: must be a boolean")
         return value
-
-    def integer(self, key: str, low: int, high: int | None = None) -> int | None:
-        value = self._get(key, False)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _bad(f"{self.name(key)}: must be an integer")
-        if high is None and value < low:
-            raise _bad(f"{self.name(key)}: must be >= {low}")
-        if high is not None and not low <= value <= high:
-            raise _bad(f"{self.name(key)}: must be between {low} and {high}")
-        return value
-
-    def enum(self, key: str, values: tuple[str, ...], *, required: bool = False) -> str | None:
-        value = self.string(key, required=required)
-        if value is not None and value not in values:
-            raise _bad(f"{self.name(key)}: must be one of {', '.join(values)}")
-        return value
-
-    def url(self, key: str, pattern: re.Pattern[str], kind: str) -> str | None:
-        value = self.string(key)
-        if value is not None and not pattern.match(value):
-            raise _bad(f"{self.name(key)}: must be an {kind} URL")
-        return value
-
-    def uuid(self, key: str) -> str:
-        value = self.string(key, required=True)
-        assert value is not None  # required=True raised otherwise
+    if kind in ("integer", "number"):
+        return _number(value, spec, path)
+    if not isinstance(value, str):
+        raise _bad(f"{path}: must be a string")
+    if spec.required and not value:
+        raise _bad(f"{path}: must not be empty")
+    if kind == "enum" and value not in spec.values:
+        raise _bad(f"{path}: must be one of {', '.join(spec.values)}")
+    if kind == "url" and not _URLS[spec.url].match(value):
+        raise _bad(f"{path}: must be an {spec.url} URL")
+    if kind == "uuid":
         if not _UUID.match(value):
-            raise _bad(f"{self.name(key)}: must be a UUID")
+            raise _bad(f"{path}: must be a UUID")
         return value.lower()
+    return value
 
-    def obj(self, key: str, allowed: frozenset[str]) -> _Obj | None:
-        value = self._get(key, False)
-        return None if value is None else _Obj(value, self.name(key), allowed)
+
+def _number(value: object, spec: F, path: str) -> int:
+    if spec.type == "integer":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _bad(f"{path}: must be an integer")
+        number = value
+    else:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _bad(f"{path}: must be a number")
+        if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+            raise _bad(f"{path}: must be a whole number")
+        number = int(value)
+    low, high = spec.low, spec.high
+    if low is not None and high is None and number < low:
+        raise _bad(f"{path}: must be >= {low}")
+    if low is not None and high is not None and not low <= number <= high:
+        raise _bad(f"{path}: must be between {low} and {high}")
+    return number
+
+
+def _validate(raw: object, schema: F) -> dict[str, Any]:
+    result: dict[str, Any] = _check(raw, schema, "")
+    return result
+
+
+# --- recordings ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -175,6 +325,13 @@ class StartRequest:
     meeting_id: str
     allow_multiple_recordings: bool
     start_config: dict[str, Any]
+    """The body as given (minus secrets): the highest level of the config precedence."""
+
+
+@dataclass(frozen=True)
+class RecordingSettings:
+    """What the lifecycle needs from an effective (merged) recording config."""
+
     storage_view: dict[str, Any] | None
     audio_codec: str | None
     """``None`` when no ``audio_config`` was given (then there is no audio download)."""
@@ -202,143 +359,118 @@ def strip_secrets(config: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def _parse_storage(body: _Obj) -> dict[str, Any] | None:
-    storage = body.obj("storage_config", _STORAGE_KEYS)
-    if storage is None:
-        return None
-    kind = storage.enum("type", tuple(_STORAGE_REQUIRED), required=True)
-    assert kind is not None
-    for key in ("bucket", "region", "path", "host", "username"):
-        storage.string(key)
-    for key in SECRET_STORAGE_KEYS:
-        storage.string(key)
-    storage.integer("port", 1, 65535)
-    auth = storage.enum("auth_method", ("KEY", "PASSWORD"))
-    required = list(_STORAGE_REQUIRED[kind])
-    if kind == "sftp":
-        required.append("private_key" if auth == "KEY" else "password")
-    for key in required:
-        storage.string(key, required=True)
-    return {key: storage.data.get(key) for key in _STORAGE_READ_KEYS}
+def _check_recording_rules(config: dict[str, Any], path: str) -> None:
+    """Rules that span fields (the schema table holds one field at a time)."""
+    storage = config.get("storage_config")
+    if storage is not None:
+        required = list(_STORAGE_REQUIRED[storage["type"]])
+        if storage["type"] == "sftp":
+            required.append("private_key" if storage.get("auth_method") == "KEY" else "password")
+        for key in required:
+            if not storage.get(key):
+                raise _bad(f"{_join(path, 'storage_config')}.{key}: is required")
+    video_codec = config.get("video_config", {}).get("codec")
+    if video_codec in ("VP8", "VP9") and config.get("audio_config", {}).get("codec"):
+        raise _bad(
+            f"{_join(path, 'audio_config')}.codec: cannot be set when video_config.codec is "
+            "VP8 or VP9 (the audio codec is then vorbis)"
+        )
 
 
-def parse_start(raw: object) -> StartRequest:
-    """Validate a start-recording body (rules of the Start recording API reference)."""
-    body = _Obj(raw, "", _START_KEYS)
-    meeting_id = body.uuid("meeting_id")
-    allow_multiple = body.boolean("allow_multiple_recordings") or False
+def merge_configs(*levels: dict[str, Any]) -> dict[str, Any]:
+    """Merge recording configs, highest precedence first (start call > meeting > app).
 
-    audio = body.obj("audio_config", frozenset({"channel", "codec", "export_file"}))
-    audio_codec: str | None = None
-    if audio is not None:
-        audio.enum("channel", ("mono", "stereo"))
-        audio_codec = audio.enum("codec", ("MP3", "AAC")) or "AAC"
-        audio.boolean("export_file")
+    Objects merge key by key, except ``storage_config``, which a level replaces whole: a
+    bucket from one level with the credentials type of another would describe no storage.
+    """
+    merged: dict[str, Any] = {}
+    for level in reversed(levels):
+        for key, value in level.items():
+            old = merged.get(key)
+            if key != "storage_config" and isinstance(old, dict) and isinstance(value, dict):
+                merged[key] = merge_configs(value, old)
+            else:
+                merged[key] = copy.deepcopy(value)
+    return merged
 
-    video_keys = frozenset({"codec", "width", "height", "export_file", "watermark"})
-    video = body.obj("video_config", video_keys)
-    if video is not None:
-        video_codec = video.enum("codec", ("H264", "VP8", "VP9"))
-        video.integer("width", 1, 1920)
-        video.integer("height", 1, 1920)
-        video.boolean("export_file")
-        watermark = video.obj("watermark", frozenset({"url", "position", "size"}))
-        if watermark is not None:
-            watermark.url("url", _HTTP_URL, "http(s)")
-            watermark.enum("position", ("left top", "right top", "left bottom", "right bottom"))
-            size = watermark.obj("size", frozenset({"width", "height"}))
-            if size is not None:
-                size.integer("width", 1)
-                size.integer("height", 1)
-        if video_codec in ("VP8", "VP9") and audio is not None and audio.data.get("codec"):
-            raise _bad(
-                "audio_config.codec: cannot be set when video_config.codec is VP8 or VP9 "
-                "(the audio codec is then vorbis)"
-            )
 
-    prefix = body.string("file_name_prefix")
-    interactive = body.obj("interactive_config", frozenset({"type"}))
-    if interactive is not None:
-        interactive.enum("type", ("ID3",))
-    max_seconds = body.integer("max_seconds", 60, 86400) or 86400
-    bucket = body.obj("realtimekit_bucket_config", frozenset({"enabled"}))
-    bucket_enabled = True
-    if bucket is not None:
-        bucket_enabled = bool(bucket.boolean("enabled", required=True))
-    rtmp = body.obj("rtmp_out_config", frozenset({"rtmp_url"}))
-    if rtmp is not None:
-        rtmp.url("rtmp_url", _RTMP_URL, "rtmp(s)")
-    body.url("url", _HTTP_URL, "http(s)")
-    storage_view = _parse_storage(body)
-    if not bucket_enabled and storage_view is None and rtmp is None:
+def derive_recording(config: dict[str, Any]) -> RecordingSettings:
+    """Settings of a recording from its effective config; 400 if it would go nowhere."""
+    bucket = config.get("realtimekit_bucket_config")
+    bucket_enabled = True if bucket is None else bool(bucket["enabled"])
+    storage = config.get("storage_config")
+    streams = config.get("rtmp_out_config") or config.get("live_streaming_config")
+    if not bucket_enabled and storage is None and not streams:
         raise _bad(
             "realtimekit_bucket_config.enabled: false needs a storage_config or an "
             "rtmp_out_config, otherwise the recording goes nowhere"
         )
-    return StartRequest(
-        meeting_id=meeting_id,
-        allow_multiple_recordings=allow_multiple,
-        start_config=strip_secrets(body.data),
-        storage_view=storage_view,
-        audio_codec=audio_codec,
+    audio = config.get("audio_config")
+    return RecordingSettings(
+        storage_view=None if storage is None else {k: storage.get(k) for k in _STORAGE_READ_KEYS},
+        audio_codec=None if audio is None else audio.get("codec", "AAC"),
         bucket_enabled=bucket_enabled,
-        max_seconds=max_seconds,
-        file_name_prefix=prefix,
+        max_seconds=int(config.get("max_seconds", DEFAULT_MAX_SECONDS)),
+        file_name_prefix=config.get("file_name_prefix"),
+    )
+
+
+def parse_start(raw: object) -> StartRequest:
+    """Validate a start-recording body (rules of the Start recording API reference)."""
+    body = _validate(raw, START_SCHEMA)
+    _check_recording_rules(body, "")
+    return StartRequest(
+        meeting_id=body["meeting_id"],
+        allow_multiple_recordings=body.get("allow_multiple_recordings", False),
+        start_config=strip_secrets(body),
     )
 
 
 def parse_track(raw: object) -> TrackRequest:
     """Validate a track-recording body: ``meeting_id``, ``layers``, ``user_ids``."""
-    body = _Obj(raw, "", frozenset({"meeting_id", "layers", "user_ids"}))
-    meeting_id = body.uuid("meeting_id")
+    body = _validate(raw, TRACK_SCHEMA)
     prefix = "default"
-    layers = body.data.get("layers")
-    if layers is not None:
-        if not isinstance(layers, dict):
-            raise _bad("layers: must be a JSON object")
-        for name, layer_raw in layers.items():
-            layer = _Obj(layer_raw, f"layers.{name}", frozenset({"file_name_prefix", "media_kind"}))
-            layer.enum("media_kind", ("audio",))
-            prefix = layer.string("file_name_prefix") or prefix
-    user_ids = body.data.get("user_ids")
-    if user_ids is not None:
-        if not isinstance(user_ids, list) or not all(isinstance(u, str) for u in user_ids):
-            raise _bad("user_ids: must be a list of strings")
-        if len(user_ids) > 100:
-            raise _bad("user_ids: must hold at most 100 entries")
-    return TrackRequest(
-        meeting_id=meeting_id, start_config=copy.deepcopy(body.data), file_name_prefix=prefix
-    )
+    for layer in body.get("layers", {}).values():
+        prefix = layer.get("file_name_prefix") or prefix
+    return TrackRequest(meeting_id=body["meeting_id"], start_config=body, file_name_prefix=prefix)
 
 
 def parse_action(raw: object) -> str:
     """Validate a ``PUT /recordings/{id}`` body and return the action."""
-    body = _Obj(raw, "", frozenset({"action"}))
-    action = body.enum("action", ("stop", "pause", "resume"), required=True)
-    assert action is not None
+    body = _validate(raw, _obj(action=_enum("stop", "pause", "resume", required=True)))
+    action: str = body["action"]
     return action
 
 
-def parse_meeting_body(raw: object) -> dict[str, Any]:
-    """Validate a create-meeting body; returns it with storage secrets removed."""
-    keys = frozenset(
-        {"title", "status", "session_keep_alive_time_in_secs", "recording_config", "ai_config"}
-        | set(_MEETING_BOOL_KEYS)
-    )
-    body = _Obj({} if raw is None else raw, "", keys)
-    body.string("title")
-    body.enum("status", ("ACTIVE", "INACTIVE"))
-    for key in _MEETING_BOOL_KEYS:
-        body.boolean(key)
-    body.integer("session_keep_alive_time_in_secs", 60, 600)
-    for key in ("recording_config", "ai_config"):
-        value = body.data.get(key)
-        if value is not None and not isinstance(value, dict):
-            raise _bad(f"{key}: must be a JSON object")
-    clean = copy.deepcopy(body.data)
-    if isinstance(clean.get("recording_config"), dict):
-        clean["recording_config"] = strip_secrets(clean["recording_config"])
-    return clean
+# --- meetings and webhooks -----------------------------------------------------------
+
+
+def parse_meeting(raw: object, *, patch: bool = False) -> dict[str, Any]:
+    """Validate a meeting body (create/replace, or ``patch`` with ``status``); no secrets."""
+    body = _validate({} if raw is None else raw, MEETING_PATCH_SCHEMA if patch else MEETING_SCHEMA)
+    config = body.get("recording_config")
+    if config is not None:
+        _check_recording_rules(config, "recording_config")
+        body["recording_config"] = strip_secrets(config)
+    return body
+
+
+def parse_app_recording_config(raw: object) -> dict[str, Any]:
+    """Validate an app-level default recording config (admin API); no secrets."""
+    config = _validate({} if raw is None else raw, RECORDING_CONFIG_SCHEMA)
+    _check_recording_rules(config, "")
+    return strip_secrets(config)
+
+
+def parse_webhook(raw: object, *, patch: bool = False) -> dict[str, Any]:
+    """Validate a webhook body: full (create/replace) or partial (``patch``)."""
+    body = _validate(raw, WEBHOOK_PATCH_SCHEMA if patch else WEBHOOK_SCHEMA)
+    if not patch:
+        body.setdefault("enabled", True)
+    for key in ("name", "events"):
+        if key in body and not body[key]:
+            raise _bad(f"{key}: must not be empty")
+    return body
 
 
 # --- query strings -------------------------------------------------------------------
@@ -366,6 +498,9 @@ class MeetingListQuery:
     page_no: int = 1
     per_page: int = 20
     search: str | None = None
+    status: str | None = None
+    start_time: float | None = None
+    end_time: float | None = None
 
 
 class _Query:
@@ -385,13 +520,14 @@ class _Query:
             raise _bad(f"{key}: must be given once")
         return values[0]
 
-    def integer(self, key: str, default: int, low: int, high: int) -> int:
+    def number(self, key: str, default: int, low: int, high: int) -> int:
+        """A ``number`` parameter: ``2`` and ``2.0`` both read as 2 (the SDK sends floats)."""
         value = self.one(key)
         if value is None:
             return default
-        if not _DIGITS.match(value) or not low <= int(value) <= high:
-            raise _bad(f"{key}: must be an integer between {low} and {high}")
-        return int(value)
+        if not _WHOLE.match(value) or not low <= float(value) <= high:
+            raise _bad(f"{key}: must be a whole number between {low} and {high}")
+        return int(float(value))
 
     def enum(self, key: str, values: tuple[str, ...]) -> str | None:
         value = self.one(key)
@@ -410,6 +546,12 @@ class _Query:
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=timezone.utc)
         return parsed.timestamp()
+
+    def window(self) -> tuple[float | None, float | None]:
+        start, end = self.timestamp("start_time"), self.timestamp("end_time")
+        if start is not None and end is not None and start > end:
+            raise _bad("start_time: must not be after end_time")
+        return start, end
 
 
 def parse_list_query(query: dict[str, list[str]]) -> ListQuery:
@@ -440,14 +582,12 @@ def parse_list_query(query: dict[str, list[str]]) -> ListQuery:
             raise _bad(f"status: must be one of {', '.join(RECORDING_STATUSES)}")
     q.enum("sort_by", ("invokedTime",))
     expired = q.enum("expired", ("true", "false"))
-    start, end = q.timestamp("start_time"), q.timestamp("end_time")
-    if start is not None and end is not None and start > end:
-        raise _bad("start_time: must not be after end_time")
+    start, end = q.window()
     return ListQuery(
         meeting_id=meeting_id.lower() if meeting_id else None,
         statuses=statuses,
-        page_no=q.integer("page_no", 1, 1, 1_000_000),
-        per_page=q.integer("per_page", 20, 1, 100),
+        page_no=q.number("page_no", 1, 1, 1_000_000),
+        per_page=q.number("per_page", 20, 1, 100),
         descending=q.enum("sort_order", ("ASC", "DESC")) != "ASC",
         search=q.one("search"),
         expired=None if expired is None else expired == "true",
@@ -457,10 +597,22 @@ def parse_list_query(query: dict[str, list[str]]) -> ListQuery:
 
 
 def parse_meeting_list_query(query: dict[str, list[str]]) -> MeetingListQuery:
-    """Validate the ``GET /meetings`` query."""
-    q = _Query(query, frozenset({"page_no", "per_page", "search"}))
-    return MeetingListQuery(
-        page_no=q.integer("page_no", 1, 1, 1_000_000),
-        per_page=q.integer("per_page", 20, 1, 100),
-        search=q.one("search"),
+    """Validate the ``GET /meetings`` query; the time window filters ``created_at``."""
+    q = _Query(
+        query,
+        frozenset({"page_no", "per_page", "search", "status", "start_time", "end_time"}),
     )
+    start, end = q.window()
+    return MeetingListQuery(
+        page_no=q.number("page_no", 1, 1, 1_000_000),
+        per_page=q.number("per_page", 20, 1, 100),
+        search=q.one("search"),
+        status=q.enum("status", MEETING_STATUSES),
+        start_time=start,
+        end_time=end,
+    )
+
+
+def parse_meeting_query(query: dict[str, list[str]]) -> None:
+    """``GET /meetings/{id}`` takes only ``name`` (in the SDK, undocumented; ignored here)."""
+    _Query(query, frozenset({"name"})).one("name")

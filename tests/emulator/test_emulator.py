@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from pulumi_rtk.emulator import AdminClient, AdminError, Emulator, EmulatorControl, RequestRecord
 
@@ -98,7 +100,10 @@ def rtk(emu: Emulator) -> Iterator[Rtk]:
 
 @pytest.fixture
 def mid(emu: Emulator) -> str:
-    return emu.create_meeting(ACCOUNT, APP)
+    """A meeting with someone in it, so its recordings never stop for lack of peers."""
+    meeting = emu.create_meeting(ACCOUNT, APP)
+    emu.join(meeting, "host")
+    return meeting
 
 
 def raw(method: str, url: str, **kw: Any) -> requests.Response:
@@ -238,8 +243,9 @@ def test_start_with_every_option(emu: Emulator, rtk: Rtk, mid: str) -> None:
     data = rtk.start(**full_body(mid))
     assert set(data) == FULL_KEYS
     assert data["status"] == "INVOKED"
-    for key in BASE_KEYS - {"id", "invoked_time", "output_file_name", "status"}:
+    for key in BASE_KEYS - {"id", "invoked_time", "output_file_name", "status", "session_id"}:
         assert data[key] is None, key
+    assert data["session_id"] == emu.sessions(mid)[0]["id"]  # the live session
     assert data["invoked_time"].endswith("Z") and len(data["invoked_time"]) == 24
     assert data["output_file_name"].startswith("standup_")
     assert data["start_reason"]["reason"] == "API_CALL"
@@ -350,7 +356,8 @@ def test_storage_variants_accepted_and_secrets_never_returned(
         ("storage_config.access_key", 5, "storage_config.access_key: must be a string"),
         ("storage_config.port", 0, "storage_config.port: must be between 1 and 65535"),
         ("storage_config.port", 65536, "storage_config.port: must be between 1 and 65535"),
-        ("storage_config.port", "22", "storage_config.port: must be an integer"),
+        ("storage_config.port", "22", "storage_config.port: must be a number"),
+        ("storage_config.port", 22.5, "storage_config.port: must be a whole number"),
         ("storage_config.auth_method", "TOKEN", "storage_config.auth_method: must be one of"),
         ("storage_config.endpoint", "x", "storage_config.endpoint: unknown field"),
     ],
@@ -646,9 +653,10 @@ def test_list_filters(emu: Emulator, rtk: Rtk, listing: dict[str, Any]) -> None:
     [
         ({"meeting_id": "nope"}, "meeting_id: must be a UUID"),
         ({"status": "DONE"}, "status: must be one of INVOKED"),
-        ({"page_no": "0"}, "page_no: must be an integer between 1"),
-        ({"page_no": "x"}, "page_no: must be an integer between 1"),
-        ({"per_page": "101"}, "per_page: must be an integer between 1 and 100"),
+        ({"page_no": "0"}, "page_no: must be a whole number between 1"),
+        ({"page_no": "x"}, "page_no: must be a whole number between 1"),
+        ({"page_no": "1.5"}, "page_no: must be a whole number between 1"),
+        ({"per_page": "101"}, "per_page: must be a whole number between 1 and 100"),
         ({"per_page": ["1", "2"]}, "per_page: must be given once"),
         ({"sort_by": "createdAt"}, "sort_by: must be one of invokedTime"),
         ({"sort_order": "asc"}, "sort_order: must be one of ASC, DESC"),
@@ -698,7 +706,8 @@ def test_track_recording(emu: Emulator, rtk: Rtk, mid: str) -> None:
         ({"layers": {"default": {"media_kind": "video"}}}, 400, "layers.default.media_kind: must"),
         ({"layers": {"default": {"prefix": "x"}}}, 400, "layers.default.prefix: unknown field"),
         ({"layers": []}, 400, "layers: must be a JSON object"),
-        ({"user_ids": "u1"}, 400, "user_ids: must be a list of strings"),
+        ({"user_ids": "u1"}, 400, "user_ids: must be a list"),
+        ({"user_ids": [1]}, 400, "user_ids[0]: must be a string"),
         ({"user_ids": [f"u{i}" for i in range(101)]}, 400, "user_ids: must hold at most 100"),
         ({"max_seconds": 60}, 400, "max_seconds: unknown field"),
     ],
@@ -740,7 +749,7 @@ def test_meetings_create_get_list(emu: Emulator, rtk: Rtk) -> None:
         ({"title": 5}, "title: must be a string"),
         ({"record_on_start": "yes"}, "record_on_start: must be a boolean"),
         ({"session_keep_alive_time_in_secs": 10}, "session_keep_alive_time_in_secs: must be"),
-        ({"status": "LIVE"}, "status: must be one of ACTIVE, INACTIVE"),
+        ({"status": "ACTIVE"}, "status: unknown field"),
         ({"host": "me"}, "host: unknown field"),
     ],
 )
@@ -749,9 +758,13 @@ def test_meeting_validation(rtk: Rtk, body: dict[str, Any], message: str) -> Non
 
 
 def test_meeting_recording_config_secrets_are_dropped(emu: Emulator, rtk: Rtk) -> None:
-    config = {"storage_config": {"type": "aws", "secret": AWS_SECRET, "bucket": "b"}}
+    storage = {"type": "aws", "access_key": AWS_KEY, "secret": AWS_SECRET, "bucket": "b"}
+    config = {"storage_config": {**storage, "region": "r"}}
     created = rtk.ok("POST", "/meetings", {"recording_config": config})["data"]
-    assert created["recording_config"] == {"storage_config": {"type": "aws", "bucket": "b"}}
+    expected = {"type": "aws", "bucket": "b", "region": "r"}
+    assert created["recording_config"] == {"storage_config": expected}
+    for secret in (AWS_KEY, AWS_SECRET):
+        assert secret not in rtk.call("GET", f"/meetings/{created['id']}").text
 
 
 # --- admin API, request log, stats --------------------------------------------------------
@@ -880,6 +893,7 @@ def test_state_persists_across_restart_without_secrets(tmp_path: Path) -> None:
     with Emulator(token=TOKEN, clock_speed=0.0, data_dir=tmp_path) as first:
         rtk = Rtk(first)
         meeting = first.create_meeting(ACCOUNT, APP, title="persisted")
+        first.join(meeting, "host")
         body = full_body(meeting)
         body["storage_config"] = {
             "type": "sftp",
@@ -977,3 +991,66 @@ def test_cli_refuses_bad_host_and_fault(args: tuple[str, ...]) -> None:
 def test_emulator_refuses_non_loopback_host() -> None:
     with pytest.raises(ValueError, match="only loopback"):
         Emulator(host="0.0.0.0")
+
+
+def test_cli_help_documents_every_option() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pulumi_rtk.emulator", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    for option in (
+        "--empty-meeting-timeout",
+        "--latency-ms",
+        "--webhook-key",
+        "--webhook-attempts",
+        "--webhook-backoff",
+        "--webhook-timeout",
+    ):
+        assert option in proc.stdout
+
+
+def test_cli_latency_timeout_and_webhook_key_options(tmp_path: Path) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_file = tmp_path / "key.pem"
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    proc = _spawn(
+        "--clock-speed",
+        "0",
+        "--latency-ms",
+        "120",
+        "--empty-meeting-timeout",
+        "0",
+        "--webhook-key",
+        str(key_file),
+    )
+    try:
+        assert proc.stdout is not None
+        base_url = proc.stdout.readline().strip().removeprefix("rtk-emulator listening on ")
+        origin = base_url.removesuffix("/client/v4")
+        admin = AdminClient(origin)
+        assert raw("GET", f"{origin}/__emulator/latency").json() == {"ms": 120.0}
+        assert admin.webhook_public_key().encode() == public_pem
+        meeting = admin.create_meeting(ACCOUNT, APP)
+        headers = {"Authorization": "Bearer cli-token"}
+        url = f"{base_url}/accounts/{ACCOUNT}/realtime/kit/{APP}"
+        began = time.perf_counter()
+        started = raw("POST", f"{url}/recordings", json={"meeting_id": meeting}, headers=headers)
+        assert started.status_code == 200 and time.perf_counter() - began >= 0.12
+        admin.advance(3600)
+        assert admin.recordings(meeting)[0]["status"] == "RECORDING"  # no empty-meeting stop
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=10)
+    assert proc.returncode == 0
