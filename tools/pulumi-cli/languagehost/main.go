@@ -9,15 +9,18 @@
 //
 //   - Handshake, GetPluginInfo, GetRequiredPlugins, GetRequiredPackages (none required),
 //   - Run: executes `pulumi-language-python-exec` with the project's interpreter,
+//   - RunPlugin (plugin.go): Python policy packs (`--policy-pack`) and PulumiPlugin.yaml plugins,
 //   - About, GetProgramDependencies (best effort, via `python -m pip list`),
 //   - InstallDependencies (does nothing but say so), Cancel.
 //
 // The interpreter is chosen like the upstream host does: the `virtualenv` runtime option of
-// Pulumi.yaml (relative paths are taken from the project root, the directory of Pulumi.yaml),
+// Pulumi.yaml or PulumiPolicy.yaml (relative paths are taken from the directory of that file),
 // or `.venv` for `toolchain: uv`, else $PULUMI_PYTHON_CMD, else python3 (or python).
 //
 // Like every plugin it prints the port it listens on as the first line of stdout. Set
 // PULUMI_RTK_LANGHOST_LOG to a file path to get one line per gRPC call appended to it.
+// `pulumi-language-python -pulumi-rtk-build` prints the build stamp scripts/pulumi-cli.sh
+// embedded, which is how the script recognises a CLI on PATH as one of its own builds.
 package main
 
 import (
@@ -43,8 +46,12 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
-// version is set with -ldflags "-X main.version=..." by scripts/pulumi-cli.sh.
-var version = "0.0.0-dev"
+// version and build are set with -ldflags "-X main.version=... -X main.build=..." by
+// scripts/pulumi-cli.sh; build is the stamp of its cache directory (version and sources digest).
+var (
+	version = "0.0.0-dev"
+	build   = ""
+)
 
 // execScriptName is the Python driver shipped in the sdk/v3 module (sdk/python/cmd).
 const execScriptName = "pulumi-language-python-exec"
@@ -54,6 +61,10 @@ const execScriptName = "pulumi-language-python-exec"
 const bailExitCode = 32
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == "-pulumi-rtk-build" {
+		fmt.Println(build)
+		return
+	}
 	if err := serve(os.Args[1:]); err != nil {
 		fmt.Fprintf(os.Stderr, "pulumi-language-python: %v\n", err)
 		os.Exit(1)
@@ -227,7 +238,10 @@ func (h *host) rootDirectory(info *pulumirpc.ProgramInfo, pwd string) string {
 	return wd
 }
 
-func (h *host) resolveInterpreter(info *pulumirpc.ProgramInfo, pwd string) (interpreter, error) {
+// resolveInterpreter assumes defaultVenv when the runtime options name no virtualenv nor a
+// toolchain that has one (upstream runs plugins, unlike programs, from ./venv by default).
+func (h *host) resolveInterpreter(info *pulumirpc.ProgramInfo, pwd, defaultVenv string,
+) (interpreter, error) {
 	root := h.rootDirectory(info, pwd)
 	venv := optionString(info, "virtualenv")
 	if venv == "" {
@@ -235,11 +249,15 @@ func (h *host) resolveInterpreter(info *pulumirpc.ProgramInfo, pwd string) (inte
 		case "uv":
 			venv = ".venv"
 		case "poetry":
-			out, err := exec.Command("poetry", "env", "info", "--path").Output()
+			cmd := exec.Command("poetry", "env", "info", "--path")
+			cmd.Dir = root // poetry finds the project from its working directory
+			out, err := cmd.Output()
 			if err != nil {
 				return interpreter{}, fmt.Errorf("toolchain poetry: `poetry env info --path` failed: %w", err)
 			}
 			venv = strings.TrimSpace(string(out))
+		case "", "pip":
+			venv = defaultVenv
 		}
 	}
 	if venv != "" {
@@ -250,8 +268,8 @@ func (h *host) resolveInterpreter(info *pulumirpc.ProgramInfo, pwd string) (inte
 		python := filepath.Join(venv, "bin", "python")
 		if _, err := os.Stat(python); err != nil {
 			return interpreter{}, fmt.Errorf(
-				"the 'virtualenv' option in Pulumi.yaml is set to %q, but %q is not a virtual environment "+
-					"(no bin/python); create it and install the program's dependencies into it", venv, venv)
+				"the 'virtualenv' runtime option of %s is %q, but that is not a virtual environment "+
+					"(no bin/python); create it and install the dependencies into it", root, venv)
 		}
 		return interpreter{python: python, virtualenv: venv}, nil
 	}
@@ -267,21 +285,31 @@ func (h *host) resolveInterpreter(info *pulumirpc.ProgramInfo, pwd string) (inte
 		"PULUMI_PYTHON_CMD, or put python3 on PATH")
 }
 
-// environ returns the process environment adjusted for the interpreter: a virtualenv's bin
-// directory goes first on PATH and VIRTUAL_ENV is set, PYTHONHOME is dropped.
-func (in interpreter) environ(extra ...string) []string {
+// environ adjusts base (an environment as os.Environ returns it) for the interpreter: a
+// virtualenv's bin directory goes first on PATH and VIRTUAL_ENV is set, PYTHONHOME is dropped.
+// extra comes last, so it wins over anything in base.
+func (in interpreter) environ(base []string, extra ...string) []string {
 	var env []string
-	for _, kv := range os.Environ() {
-		if in.virtualenv != "" && (strings.HasPrefix(kv, "PYTHONHOME=") ||
-			strings.HasPrefix(kv, "PATH=") || strings.HasPrefix(kv, "VIRTUAL_ENV=")) {
-			continue
+	path := ""
+	for _, kv := range base {
+		if in.virtualenv != "" {
+			key, value, _ := strings.Cut(kv, "=")
+			switch key {
+			case "PATH":
+				path = value
+				continue
+			case "PYTHONHOME", "VIRTUAL_ENV":
+				continue
+			}
 		}
 		env = append(env, kv)
 	}
 	if in.virtualenv != "" {
-		env = append(env,
-			"VIRTUAL_ENV="+in.virtualenv,
-			"PATH="+filepath.Join(in.virtualenv, "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
+		bin := filepath.Join(in.virtualenv, "bin")
+		if path != "" {
+			bin += string(os.PathListSeparator) + path
+		}
+		env = append(env, "VIRTUAL_ENV="+in.virtualenv, "PATH="+bin)
 	}
 	env = append(env, "PYTHONUNBUFFERED=true")
 	return append(env, extra...)
@@ -306,7 +334,7 @@ func findExecScript() (string, error) {
 }
 
 func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
-	in, err := h.resolveInterpreter(req.Info, req.Pwd)
+	in, err := h.resolveInterpreter(req.Info, req.Pwd, "")
 	if err != nil {
 		return &pulumirpc.RunResponse{Error: err.Error()}, nil
 	}
@@ -357,7 +385,7 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	cmd.Dir = req.Pwd
 	cmd.Stdout = os.Stdout
 	cmd.Stderr = os.Stderr
-	cmd.Env = in.environ(
+	cmd.Env = in.environ(os.Environ(),
 		"PULUMI_CONFIG="+string(config),
 		"PULUMI_CONFIG_SECRET_KEYS="+string(secrets),
 	)
@@ -431,7 +459,7 @@ func runOutput(ctx context.Context, in interpreter, args ...string) (string, err
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, in.python, args...) //nolint:gosec
-	cmd.Env = in.environ()
+	cmd.Env = in.environ(os.Environ())
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -443,7 +471,7 @@ func runOutput(ctx context.Context, in interpreter, args ...string) (string, err
 }
 
 func (h *host) About(ctx context.Context, req *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
-	in, err := h.resolveInterpreter(req.Info, "")
+	in, err := h.resolveInterpreter(req.Info, "", "")
 	if err != nil {
 		return nil, status.Error(codes.FailedPrecondition, err.Error())
 	}
@@ -464,7 +492,7 @@ func (h *host) About(ctx context.Context, req *pulumirpc.AboutRequest) (*pulumir
 
 func (h *host) GetProgramDependencies(ctx context.Context, req *pulumirpc.GetProgramDependenciesRequest,
 ) (*pulumirpc.GetProgramDependenciesResponse, error) {
-	in, err := h.resolveInterpreter(req.Info, req.Pwd)
+	in, err := h.resolveInterpreter(req.Info, req.Pwd, "")
 	if err != nil {
 		return nil, status.Error(codes.FailedPrecondition, err.Error())
 	}
