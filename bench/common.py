@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from tests.support import processes, values
-from tests.support.values import ACCOUNT, APP
 
 PYTHON = sys.executable
 TOKEN = "bench-token-7c1d"  # the emulator's local token, not a secret

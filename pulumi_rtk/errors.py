@@ -169,7 +169,9 @@ class AuthenticationError(ApiError):
 
     advice = (
         "check the API token: `pulumi config set --secret rtk:apiToken <token>` or "
-        "CLOUDFLARE_API_TOKEN"
+        "CLOUDFLARE_API_TOKEN. If it was rotated since the last `pulumi up`: `pulumi refresh` "
+        "and `pulumi destroy` configure the provider with the config that update saved, so run "
+        "them with --run-program (`pulumi destroy --run-program`) to use the new token"
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -37,6 +38,7 @@ from pulumi_rtk.errors import (
     RtkError,
     TransportError,
 )
+from pulumi_rtk.vocabulary import CREDENTIAL_INPUTS
 
 if TYPE_CHECKING:
     from pulumi_rtk.client import RealtimeKitClient, Target
@@ -47,6 +49,7 @@ __all__ = [
     "PROVIDER_KEY",
     "ProviderBase",
     "changed",
+    "check_failure",
     "covers",
     "declared_keys",
     "normal",
@@ -100,6 +103,16 @@ def normal(value: Any) -> Any:
 
 def changed(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool:
     return bool(normal(olds.get(key)) != normal(news.get(key)))
+
+
+def check_failure(path: str, reason: str) -> CheckFailure:
+    """A failure as the engine can show it. The engine prints the value of ``inputs[property]``
+    next to the reason: for a nested path that top-level lookup finds nothing (it would show a
+    false ``{<nil>}``), and for an input holding credentials it would print the secret. Those
+    failures carry no property and name their path in the reason instead."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", path) and path not in CREDENTIAL_INPUTS:
+        return CheckFailure(path, reason)
+    return CheckFailure("", f"{path}: {reason}")
 
 
 def declared_keys(news: Mapping[str, Any], keys: tuple[str, ...]) -> list[str]:
@@ -268,7 +281,7 @@ class ProviderBase(ResourceProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate without any request; values unknown during preview pass through."""
         failures = self._validate(unwrap(news))[1]
-        return CheckResult(news, [CheckFailure(path, why) for path, why in failures])
+        return CheckResult(news, [check_failure(path, why) for path, why in failures])
 
     @staticmethod
     def moved(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:

@@ -12,7 +12,15 @@ from pulumi_rtk.provider import MeetingProvider
 from pulumi_rtk.vocabulary import MEETING_FIELDS
 from tests.conftest import configured
 from tests.support.processes import api_call
-from tests.support.values import ACCOUNT, APP, AWS_ACCESS_KEY, AWS_SECRET, TOKEN, aws_storage
+from tests.support.values import (
+    ACCOUNT,
+    APP,
+    AWS_ACCESS_KEY,
+    AWS_SECRET,
+    TOKEN,
+    aws_storage,
+    failure_at,
+)
 
 MEETINGS = r"/meetings"
 
@@ -345,6 +353,7 @@ def test_bad_input_fails_check_at_its_field_before_any_request(
     words: str,
 ) -> None:
     result = meeting_provider.check({}, {"status": "ACTIVE", **inputs})
-    assert [(f.property, words in f.reason) for f in result.failures] == [(path, True)]
+    failures = [failure_at(f.property, f.reason) for f in result.failures]
+    assert [(at, words in reason) for at, reason in failures] == [(path, True)]
     assert emulator.stats()["requests"] == 0
     assert AWS_ACCESS_KEY not in repr(result.failures) and AWS_SECRET not in repr(result.failures)

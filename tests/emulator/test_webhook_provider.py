@@ -10,7 +10,7 @@ from pulumi_rtk.emulator import Emulator
 from pulumi_rtk.provider import WebhookProvider
 from pulumi_rtk.vocabulary import WEBHOOK_EVENTS
 from tests.support.processes import api_call
-from tests.support.values import ACCOUNT, APP, TOKEN
+from tests.support.values import ACCOUNT, APP, TOKEN, failure_at
 
 HOOK: dict[str, Any] = {
     "name": "uploads",
@@ -119,7 +119,8 @@ def test_bad_input_fails_check_at_its_field_before_any_request(
     words: str,
 ) -> None:
     result = webhook_provider.check({}, {**HOOK, **inputs})
-    assert [(f.property, words in f.reason) for f in result.failures] == [(path, True)]
+    failures = [failure_at(f.property, f.reason) for f in result.failures]
+    assert [(at, words in reason) for at, reason in failures] == [(path, True)]
     assert emulator.stats()["requests"] == 0
 
 

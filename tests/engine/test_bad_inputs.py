@@ -25,6 +25,7 @@ from tests.support.values import (
     SFTP_PRIVATE_KEY,
     TOKEN,
     aws_storage,
+    failure_at,
     provider_config,
 )
 
@@ -413,8 +414,9 @@ def engine(emulator: Emulator) -> Iterator[Engine]:
 
 
 def check(engine: Engine, news: dict[str, Any]) -> list[tuple[str, str]]:
+    """The failures as (field path, reason), whichever way the engine was sent them."""
     _, failures = engine.check({**news, "__provider": PROVIDER})
-    return failures
+    return [failure_at(prop, reason) for prop, reason in failures]
 
 
 @pytest.mark.parametrize(("news", "path", "words"), [c[1:] for c in BAD], ids=[c[0] for c in BAD])

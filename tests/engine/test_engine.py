@@ -169,7 +169,7 @@ def test_check_reports_per_type_storage_rules(engine: Engine, meeting_id: str) -
 
     _, failures = engine.check(declared(meeting_id, storage_config=storage))
 
-    assert failures == [("storage_config.password", "required when auth_method is PASSWORD")]
+    assert failures == [("", "storage_config.password: required when auth_method is PASSWORD")]
 
 
 def test_check_passes_values_unknown_in_preview(engine: Engine, emulator: Emulator) -> None:

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import inspect
 import os
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import grpc
 from google.protobuf import struct_pb2
-from pulumi.dynamic import ResourceProvider
+from pulumi.dynamic import ReadResult, ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 from pulumi.runtime._serialization import _serialize
@@ -30,6 +31,10 @@ PROJECT = "rtktest"
 PROVIDER_KEY = "__provider"
 RECORDING_TYPE = "pulumi-python:dynamic/rtk:Recording"
 UNKNOWN = rpc.UNKNOWN
+# Whether this SDK's provider server can answer a refresh with inputs (ReadResult(id, outs,
+# inputs), pulumi >= 3.216). Older ones send outputs only; the engine then keeps the stored
+# inputs, and drift still shows because the providers diff against the outputs.
+READ_RETURNS_INPUTS: Final = "inputs" in inspect.signature(ReadResult.__init__).parameters
 
 
 def pickled(provider: ResourceProvider) -> str:

@@ -62,3 +62,13 @@ def aws_storage() -> dict[str, object]:
         "secret": AWS_SECRET,
         "path": "standups/",
     }
+
+
+def failure_at(prop: str, reason: str) -> tuple[str, str]:
+    """A check failure as (field path, reason). Failures the engine cannot show a value for
+    (nested paths, inputs holding credentials) carry no property and start their reason with
+    the path; see ``pulumi_rtk.providers.base.check_failure``."""
+    if prop:
+        return prop, reason
+    path, sep, rest = reason.partition(": ")
+    return (path, rest) if sep else ("", reason)
