@@ -34,6 +34,8 @@ class EmulatorProcess:
         token: the bearer token it accepts.
         args: further command-line options (``--clock-speed 0``, ``--latency-ms 50``, ...).
         data_dir: where it keeps ``state.json``; None keeps state in memory.
+        port: 0 picks a free one; a fixed one lets a test restart the emulator where stacks'
+            state expects it (a token rotation, a crash).
     """
 
     def __init__(
@@ -42,9 +44,10 @@ class EmulatorProcess:
         args: Sequence[str] = (),
         *,
         data_dir: Path | None = None,
+        port: int = 0,
         python: str = sys.executable,
     ) -> None:
-        argv = [python, "-m", "pulumi_rtk.emulator", "--host", "127.0.0.1", "--port", "0"]
+        argv = [python, "-m", "pulumi_rtk.emulator", "--host", "127.0.0.1", "--port", str(port)]
         argv += ["--token", token, *args]
         if data_dir is not None:
             argv += ["--data-dir", str(data_dir)]
