@@ -17,6 +17,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from pulumi.dynamic import (
@@ -51,8 +52,10 @@ __all__ = [
     "changed",
     "check_failure",
     "covers",
+    "created_since",
     "declared_keys",
     "normal",
+    "parse_time",
     "read_result",
     "unwrap",
 ]
@@ -113,6 +116,28 @@ def check_failure(path: str, reason: str) -> CheckFailure:
     if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", path) and path not in CREDENTIAL_INPUTS:
         return CheckFailure(path, reason)
     return CheckFailure("", f"{path}: {reason}")
+
+
+# How far before a create request the API's clock may put the creation and still be that
+# request's: the client's and the API's clocks are not the same clock.
+CLOCK_SKEW_SECONDS: Final = 120.0
+
+
+def parse_time(text: object) -> float | None:
+    """An API timestamp (ISO 8601, ``Z`` or an offset) as epoch seconds; None if it is not one."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def created_since(timestamp: object, sent_at: float) -> bool:
+    """Whether an object the API says was created at ``timestamp`` can be a request's sent at
+    ``sent_at`` (local clock)."""
+    created = parse_time(timestamp)
+    return created is not None and created >= sent_at - CLOCK_SKEW_SECONDS
 
 
 def declared_keys(news: Mapping[str, Any], keys: tuple[str, ...]) -> list[str]:

@@ -16,12 +16,14 @@ the whole ``recording_config``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 
 from pulumi_rtk.errors import CreateOutcomeUnknownError, InputError, NotFoundError
 from pulumi_rtk.providers.base import (
+    CLOCK_SKEW_SECONDS,
     MANAGED_KEY,
     PROVIDER_KEY,
     ProviderBase,
@@ -41,8 +43,6 @@ __all__ = ["MeetingSemantics"]
 FIELDS: Final = (*MEETING_FIELDS, "status")
 """What a PATCH may carry: the create body's fields plus ``status``."""
 INPUTS: Final = (*FIELDS, "account_id", "app_id", "adopt_meeting_id")
-# How far before our create request the API's clock may put the meeting's creation.
-CLOCK_SKEW_SECONDS: Final = 120.0
 
 
 def _drifted(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
@@ -129,8 +129,6 @@ class MeetingSemantics(ProviderBase):
     ) -> dict[str, Any] | None:
         """The meeting an ambiguous create made: created since it was sent, not owned by any
         resource, with every declared field as declared."""
-        from datetime import datetime, timezone  # noqa: PLC0415 (rarely needed)
-
         since = datetime.fromtimestamp(sent_at - CLOCK_SKEW_SECONDS, tz=timezone.utc)
         wanted = inputs.body()
         found = [

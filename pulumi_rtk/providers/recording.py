@@ -13,7 +13,6 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
@@ -24,13 +23,20 @@ from pulumi_rtk.errors import (
     BadRequestError,
     ConflictError,
     NotFoundError,
+    RateLimitError,
     RecordingLeftRunningError,
     RecordingStateError,
     RtkError,
     StartOutcomeUnknownError,
     TransportError,
 )
-from pulumi_rtk.providers.base import PROVIDER_KEY, ProviderBase, changed, unwrap
+from pulumi_rtk.providers.base import (
+    PROVIDER_KEY,
+    ProviderBase,
+    changed,
+    created_since,
+    unwrap,
+)
 from pulumi_rtk.vocabulary import (
     ACTIVE_STATUSES,
     RECORDING_OUTPUTS,
@@ -46,22 +52,11 @@ if TYPE_CHECKING:
 
 __all__ = ["RecordingSemantics", "TrackRecordingSemantics"]
 
-# How far before our start request a recording may claim to have been invoked and still be ours.
-CLOCK_SKEW_SECONDS: Final = 120.0
 # Poll schedule of wait_for_status: first look near the typical INVOKED -> RECORDING delay.
 FIRST_POLL_SECONDS: Final = 0.5
 MAX_POLL_SECONDS: Final = 2.0
 
 log = logging.getLogger("pulumi_rtk")
-
-
-def _parse_time(text: object) -> float | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 class _RecordingBase(ProviderBase):
@@ -283,8 +278,10 @@ class RecordingSemantics(_RecordingBase):
                 return found
             except (ApiError, TransportError) as exc:
                 if not exc.may_have_acted:
-                    # Nothing was done (no connection, or throttled): safe to post again.
-                    if attempt == attempts or not isinstance(exc, ApiError):
+                    # Nothing was done. Throttled: post again after the pause the API asked
+                    # for. Refused (401, 403, 404 ...) or never connected (urllib3 already
+                    # retried the connection): report it, nothing to reconcile.
+                    if attempt == attempts or not isinstance(exc, RateLimitError):
                         raise
                     time.sleep(_pause_before(attempt, exc))
                     continue
@@ -359,8 +356,7 @@ class RecordingSemantics(_RecordingBase):
             recording_id = str(candidate.get("id"))
             if self.is_managed(recording_id):
                 continue
-            invoked = _parse_time(candidate.get("invoked_time"))
-            if since is not None and (invoked is None or invoked < since - CLOCK_SKEW_SECONDS):
+            if since is not None and not created_since(candidate.get("invoked_time"), since):
                 continue
             full = self.client.get_recording(target, recording_id)
             if _same_start(full, inputs):

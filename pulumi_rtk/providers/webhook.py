@@ -17,6 +17,7 @@ from pulumi_rtk.errors import NotFoundError
 from pulumi_rtk.providers.base import (
     MANAGED_KEY,
     ProviderBase,
+    created_since,
     declared_keys,
     normal,
     read_result,
@@ -68,7 +69,7 @@ class WebhookSemantics(ProviderBase):
         webhook = self.create_reconciled(
             "webhook",
             lambda: self.client.create_webhook(target, inputs.body()),
-            lambda _sent_at: self._find_created(target, inputs),
+            lambda sent_at: self._find_created(target, inputs, sent_at),
         )
         webhook_id = str(webhook["id"])
         self.note_managed(webhook_id)
@@ -76,14 +77,18 @@ class WebhookSemantics(ProviderBase):
             webhook_id, self._outputs(target, webhook, declared_keys(props, INPUTS))
         )
 
-    def _find_created(self, target: Target, inputs: WebhookInputs) -> dict[str, Any] | None:
-        """The webhook an ambiguous create made: same name and URL, owned by no resource."""
+    def _find_created(
+        self, target: Target, inputs: WebhookInputs, sent_at: float
+    ) -> dict[str, Any] | None:
+        """The webhook an ambiguous create made: same name and URL, created since the request
+        went out, owned by no resource."""
         found = [
             webhook
             for webhook in self.client.list_webhooks(target)
             if webhook.get("name") == inputs.name
             and webhook.get("url") == inputs.url
             and not self.is_managed(str(webhook.get("id")))
+            and created_since(webhook.get("created_at"), sent_at)
         ]
         return found[0] if len(found) == 1 else None
 
