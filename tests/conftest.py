@@ -29,12 +29,19 @@ from tests.support.values import ACCOUNT, APP, REPO, TOKEN, provider_config
 KINDS = ("unit", "emulator", "engine", "e2e")
 
 
+# The real CLI may have to be built (minutes, cold) the first time a test asks for it; each CLI
+# call has its own, much shorter timeout.
+E2E_TIMEOUT = 3600
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     root = Path(__file__).parent
     for item in items:
         kind = Path(item.path).relative_to(root).parts[0]
         if kind in KINDS:
             item.add_marker(getattr(pytest.mark, kind))
+        if kind == "e2e" and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(E2E_TIMEOUT))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

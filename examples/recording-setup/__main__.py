@@ -2,7 +2,8 @@
 
 Two meetings record themselves (``record_on_start``) with different formats into one bucket,
 each under its own path; the bucket's credentials come from ``pulumi config set --secret``. A
-webhook tells the team's pipeline about every recording status change and every meeting end.
+webhook tells the team's pipeline when a meeting starts and ends, who joins and leaves, and
+every recording status change (``receiver.py`` is a small receiver to point it at).
 """
 
 from __future__ import annotations
@@ -60,7 +61,13 @@ town_hall = rtk.Meeting(
 uploads = rtk.Webhook(
     "uploads",
     url=config.get("webhookUrl") or "https://hooks.example.com/rtk",
-    events=["recording.statusUpdate", "meeting.ended"],
+    events=[
+        "meeting.started",
+        "meeting.participantJoined",
+        "meeting.participantLeft",
+        "meeting.ended",
+        "recording.statusUpdate",
+    ],
 )
 
 pulumi.export("standup_meeting_id", standup.id)

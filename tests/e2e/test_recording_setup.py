@@ -81,7 +81,13 @@ def test_recording_setup_up_drift_edit_and_destroy(
     assert hook_body == {
         "name": "uploads",
         "url": "https://hooks.example.com/rtk",
-        "events": ["recording.statusUpdate", "meeting.ended"],
+        "events": [
+            "meeting.started",
+            "meeting.participantJoined",
+            "meeting.participantLeft",
+            "meeting.ended",
+            "recording.statusUpdate",
+        ],
         "enabled": True,
     }
 
