@@ -15,7 +15,6 @@ from typing import Final
 __all__ = [
     "ACTIVE_STATUSES",
     "AI_CONFIG_FIELDS",
-    "CREDENTIAL_INPUTS",
     "KEYED_STORES",
     "MEETING_FIELDS",
     "MEETING_OUTPUTS",
@@ -85,8 +84,6 @@ OBJECT_STORES: Final = frozenset({"aws", "azure", "digitalocean", "gcs"})
 KEYED_STORES: Final = frozenset({"aws", "azure", "digitalocean"})
 STORAGE_SECRET_FIELDS: Final = frozenset({"access_key", "secret", "password", "private_key"})
 """Write-only credentials: the API accepts them and never returns them."""
-CREDENTIAL_INPUTS: Final = frozenset({"storage_config", "recording_config"})
-"""Resource inputs whose value may hold storage credentials."""
 STORAGE_READ_FIELDS: Final = (
     "type",
     "auth_method",

@@ -39,7 +39,6 @@ from pulumi_rtk.errors import (
     RtkError,
     TransportError,
 )
-from pulumi_rtk.vocabulary import CREDENTIAL_INPUTS
 
 if TYPE_CHECKING:
     from pulumi_rtk.client import RealtimeKitClient, Target
@@ -110,10 +109,10 @@ def changed(olds: Mapping[str, Any], news: Mapping[str, Any], key: str) -> bool:
 
 def check_failure(path: str, reason: str) -> CheckFailure:
     """A failure as the engine can show it. The engine prints the value of ``inputs[property]``
-    next to the reason: for a nested path that top-level lookup finds nothing (it would show a
-    false ``{<nil>}``), and for an input holding credentials it would print the secret. Those
-    failures carry no property and name their path in the reason instead."""
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", path) and path not in CREDENTIAL_INPUTS:
+    next to the reason (``{[secret]}`` for a secret), looked up at the top level only: for a
+    nested path it would show a false ``{<nil>}``. Those failures carry no property and name
+    their path in the reason instead."""
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", path):
         return CheckFailure(path, reason)
     return CheckFailure("", f"{path}: {reason}")
 

@@ -278,6 +278,28 @@ def test_a_nested_check_failure_shows_no_false_nil(
     assert emulator.admin.requests() == []
 
 
+SECRET_URL_PROGRAM = """\
+import pulumi
+
+import pulumi_rtk as rtk
+
+hook = rtk.Webhook(
+    "uploads",
+    url=pulumi.Output.secret("ftp://LEAKCHECK-hook-host.example.com/x"),
+    events=["meeting.ended"],
+)
+"""
+
+
+def test_a_secret_input_that_breaks_a_rule_is_shown_as_secret(
+    new_stack: Callable[[Path], Stack], emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    stack = new_stack(project(tmp_path, SECRET_URL_PROGRAM))
+    run = stack.preview(ok=False)
+    assert "property url value {[secret]} has a problem: must be a URL" in run.text, run.text
+    assert "LEAKCHECK-hook-host" not in run.text
+
+
 def test_debug_lines_appear_once_each_under_the_resource_that_made_them(
     new_stack: Callable[[Path], Stack], emulator: EmulatorProcess, tmp_path: Path
 ) -> None:

@@ -19,9 +19,8 @@ from pulumi_rtk.providers.base import check_failure, covers
             ("", "audio_config.codec: must be unset"),
         ),
         ("events[0]", "must be one of", ("", "events[0]: must be one of")),
-        # Inputs that hold credentials: the engine would print the secret itself.
-        ("storage_config", "must be an object", ("", "storage_config: must be an object")),
-        ("recording_config", "must be an object", ("", "recording_config: must be an object")),
+        # A top-level input holding credentials: the engine shows secrets as {[secret]}.
+        ("storage_config", "must be an object", ("storage_config", "must be an object")),
     ],
 )
 def test_a_failure_is_shown_with_its_real_value_or_none(
