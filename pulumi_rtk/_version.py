@@ -1,3 +1,3 @@
 """The package version, kept apart so the HTTP client can read it without importing Pulumi."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

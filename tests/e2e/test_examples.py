@@ -1,7 +1,8 @@
 """End to end: the real Pulumi CLI runs every example against the emulator.
 
 Each test copies its example into a temporary directory (``tests/support/cli.py``): the copy
-differs from the example in one line only, ``virtualenv: ../../.venv`` made absolute.
+differs from the example in one line only, its ``virtualenv`` (``venv``, the example's own,
+which its README creates) set to the user's virtualenv the fixtures install the wheel into.
 """
 
 from __future__ import annotations
@@ -442,7 +443,7 @@ def test_adopt_binds_without_a_start_and_get_reads_without_stopping(
     source = tmp_path / "adopt-src"
     source.mkdir()
     (source / "Pulumi.yaml").write_text(
-        "name: rtk-adopt\nruntime:\n  name: python\n  options:\n    virtualenv: ../../.venv\n"
+        "name: rtk-adopt\nruntime:\n  name: python\n  options:\n    virtualenv: venv\n"
     )
     (source / "__main__.py").write_text(ADOPT_PROGRAM)
     stack = new_stack(source)

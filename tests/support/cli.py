@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterable
@@ -202,10 +203,17 @@ class Stack:
                 assert secret not in text, f"{secret!r} in plaintext in {where}"
 
 
-def copy_project(source: Path, dest: Path) -> None:
-    """The project, with its venv path made absolute (the one line that may differ)."""
-    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__", "Pulumi.*.yaml"))
+_VIRTUALENV = re.compile(r"^(\s*virtualenv:[ \t]*)\S.*$", re.MULTILINE)
+
+
+def copy_project(source: Path, dest: Path, venv: Path) -> None:
+    """The project, its ``virtualenv`` set to ``venv`` (the one line that may differ): stacks
+    run in a user's virtualenv with the built wheel (tests/support/install.py), never in a
+    venv the project directory may hold or the repository's editable one."""
+    shutil.copytree(
+        source, dest, ignore=shutil.ignore_patterns("__pycache__", "Pulumi.*.yaml", "venv")
+    )
     manifest = dest / "Pulumi.yaml"
-    text = manifest.read_text()
-    assert "virtualenv: ../../.venv\n" in text, f"{source}/Pulumi.yaml must use the repo venv"
-    manifest.write_text(text.replace("../../.venv", str(REPO / ".venv")))
+    text, count = _VIRTUALENV.subn(lambda m: f"{m.group(1)}{venv}", manifest.read_text())
+    assert count == 1, f"{source}/Pulumi.yaml must name one virtualenv"
+    manifest.write_text(text)

@@ -37,6 +37,13 @@ UNKNOWN = rpc.UNKNOWN
 READ_RETURNS_INPUTS: Final = "inputs" in inspect.signature(ReadResult.__init__).parameters
 
 
+def read_inputs(result: ReadResult) -> dict[str, Any] | None:
+    """The inputs a provider's ``read`` handed back; None too where this SDK has no place for
+    them (see ``READ_RETURNS_INPUTS``)."""
+    inputs: dict[str, Any] | None = getattr(result, "inputs", None)
+    return inputs
+
+
 def pickled(provider: ResourceProvider) -> str:
     """The ``__provider`` string ``pulumi.dynamic.Resource`` would store in state."""
     serialized, _ = _serialize(True, serialize_provider, provider)

@@ -14,11 +14,12 @@ import os
 import re
 import signal
 import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ReadmeRun", "bash_blocks", "run_readme"]
+__all__ = ["ReadmeRun", "bash_blocks", "run_readme", "user_env"]
 
 _FENCE = re.compile(r"^```([A-Za-z0-9_-]*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 
@@ -73,3 +74,17 @@ def _stop_group(pid: int) -> None:
     """End the README's process group: a background emulator it started, say."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGTERM)
+
+
+def user_env(home: Path, cli_bin: Path, **variables: str) -> dict[str, str]:
+    """A user's shell: the Pulumi CLI and a plain Python (the one the test venv was made from,
+    never a venv's ``bin``) on PATH, a new HOME, and of this process's environment only pip's
+    settings (``PIP_*``: index, certificates) and the locale; no ``VIRTUAL_ENV``,
+    ``PYTHONPATH``, ``PULUMI_*``, ``RTK_*`` or ``CLOUDFLARE_*``. ``variables`` come on top."""
+    kept = {
+        key: value
+        for key, value in os.environ.items()
+        if key.startswith("PIP_") or key in {"LANG", "LC_ALL", "LC_CTYPE", "TZ"}
+    }
+    path = [str(cli_bin), str(Path(sys.base_prefix) / "bin"), "/usr/local/bin", "/usr/bin", "/bin"]
+    return {**kept, "HOME": str(home), "PATH": os.pathsep.join(path), **variables}
