@@ -7,24 +7,17 @@ which its README creates) set to the user's virtualenv the fixtures install the 
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import shutil
-import signal
-import socket
-import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml  # type: ignore[import-untyped]  # (PyYAML comes with pulumi; no stubs installed)
 
 from pulumi_rtk.emulator.requestlog import RequestRecord
-from tests.support.cli import CLI_TIMEOUT, SECRET_SIG, TYPES, Cli, Run, Stack
+from tests.support.cli import SECRET_SIG, TYPES, Run, Stack
 from tests.support.processes import EmulatorProcess
 from tests.support.values import (
     AWS_ACCESS_KEY,
@@ -138,18 +131,6 @@ def multi_bodies(m: Mapping[str, str], max_seconds: int | None) -> list[dict[str
     ]
 
 
-def gitops_bodies(m: Mapping[str, str], max_seconds: int | None) -> list[dict[str, Any]]:
-    return [
-        {
-            "meeting_id": m["meetingId"],
-            "realtimekit_bucket_config": {"enabled": True},
-            "audio_config": {"codec": "AAC", "channel": "mono", "export_file": True},
-            "file_name_prefix": "all-hands",
-            "max_seconds": 5400 if max_seconds is None else max_seconds,
-        }
-    ]
-
-
 EXAMPLES = [
     Example("quickstart", ("meetingId",), {}, quickstart_bodies, {"meeting": "meetingId"}),
     Example(
@@ -176,7 +157,6 @@ EXAMPLES = [
         {"keynote-portrait": "meetingId", "keynote-landscape": "meetingId"},
         multiple=True,
     ),
-    Example("gitops", ("meetingId",), {}, gitops_bodies, {"all-hands": "meetingId"}),
 ]
 
 
@@ -470,137 +450,3 @@ def test_adopt_binds_without_a_start_and_get_reads_without_stopping(
     assert emulator.stops() == [started]
     assert emulator.active(meeting_id) == []
     stack.assert_no_secret_leaked((GCS_SECRET,))
-
-
-# The gitops example's GitHub Actions workflow
-
-
-WORKFLOW = REPO / "examples" / "gitops" / ".github" / "workflows" / "recordings.yml"
-EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
-
-
-def load_workflow() -> dict[Any, Any]:
-    workflow: dict[Any, Any] = yaml.safe_load(WORKFLOW.read_text())
-    return workflow
-
-
-def test_gitops_workflow_previews_pull_requests_and_applies_main() -> None:
-    workflow = load_workflow()
-    triggers: dict[str, Any] = workflow["on" if "on" in workflow else True]  # YAML 1.1: on=true
-    assert set(triggers) == {"pull_request", "push"}
-    assert triggers["push"] == {"branches": ["main"]}
-    preview, up = workflow["jobs"]["preview"], workflow["jobs"]["up"]
-    assert preview["if"] == "github.event_name == 'pull_request'"
-    assert up["if"] == "github.event_name == 'push' && github.ref == 'refs/heads/main'"
-    for job in (preview, up):
-        for step in job["steps"]:
-            if "uses" in step:
-                pinned = r"(actions/checkout|actions/setup-python|pulumi/actions)@v\d+"
-                assert re.fullmatch(pinned, step["uses"]), step
-            else:
-                # Values reach scripts through env only: no ${{ }} inside a script.
-                assert "${{" not in step["run"], step
-    # Pull requests run without any secret, against the emulator on loopback only.
-    assert "secrets." not in yaml.safe_dump(preview)
-    assert "127.0.0.1" in yaml.safe_dump(preview)
-    assert up["env"]["CLOUDFLARE_API_TOKEN"] == "${{ secrets.CLOUDFLARE_API_TOKEN }}"
-    (script,) = [step["run"] for step in up["steps"] if step.get("name") == "pulumi up"]
-    assert "pulumi up --yes" in script
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def test_gitops_pull_request_job_runs_here(cli: Cli, tmp_path: Path) -> None:
-    """The preview job's own scripts, run in order with the real CLI: a minimal runner.
-
-    The ``uses:`` steps (checkout, Python, Pulumi CLI) and the venv install are what this
-    machine already has: a workspace with the example and the repo's venv stands in for them.
-    """
-    workflow = load_workflow()
-    job = workflow["jobs"]["preview"]
-    workspace, runner_temp = tmp_path / "workspace", tmp_path / "runner-temp"
-    copy = workspace / "examples" / "gitops"
-    shutil.copytree(
-        REPO / "examples" / "gitops", copy, ignore=shutil.ignore_patterns("__pycache__")
-    )
-    (workspace / ".venv").symlink_to(REPO / ".venv")
-    runner_temp.mkdir()
-    job_env = {**workflow["env"], **job["env"], "RTK_EMULATOR_PORT": str(free_port())}
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "CLOUDFLARE_"))}
-    env = {
-        **base,
-        **job_env,
-        "PATH": f"{cli.bin_dir}{os.pathsep}{base.get('PATH', '')}",
-        "PULUMI_HOME": str(tmp_path / "pulumi-home"),
-        "RUNNER_TEMP": str(runner_temp),
-        "GITHUB_WORKSPACE": str(workspace),
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    outputs: dict[str, dict[str, str]] = {}
-
-    def resolve(text: str) -> str:
-        def one(match: re.Match[str]) -> str:
-            parts = match.group(1).split(".")
-            if parts[0] == "env" and len(parts) == 2:
-                return str(job_env[parts[1]])
-            if parts[0] == "steps" and len(parts) == 4 and parts[2] == "outputs":
-                return outputs[parts[1]][parts[3]]
-            raise AssertionError(f"this runner does not know ${{{{ {match.group(1)} }}}}")
-
-        return EXPRESSION.sub(one, text)
-
-    runs: list[tuple[str, subprocess.CompletedProcess[str]]] = []
-    failed = False
-    try:
-        for number, step in enumerate(job["steps"]):
-            if "uses" in step or step.get("id") == "install":
-                continue
-            if failed and step.get("if") != "always()":
-                continue
-            output_file = tmp_path / f"github-output-{number}"
-            output_file.touch()
-            script = tmp_path / f"step-{number}.sh"
-            script.write_text(step["run"])
-            proc = subprocess.run(
-                ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-                cwd=workspace / resolve(step.get("working-directory", ".")),
-                env={
-                    **env,
-                    **{k: resolve(str(v)) for k, v in step.get("env", {}).items()},
-                    "GITHUB_OUTPUT": str(output_file),
-                },
-                capture_output=True,
-                text=True,
-                timeout=CLI_TIMEOUT,
-                check=False,
-            )
-            runs.append((step["name"], proc))
-            failed = failed or proc.returncode != 0
-            if "id" in step:
-                lines = output_file.read_text().splitlines()
-                outputs[step["id"]] = dict(line.split("=", 1) for line in lines if line)
-    finally:
-        pid_file = runner_temp / "rtk-emulator" / "pid"
-        if pid_file.exists():  # the job's own last step should have stopped it already
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(pid_file.read_text()), signal.SIGTERM)
-    report = "\n".join(f"--- {name} ({p.returncode})\n{p.stdout}{p.stderr}" for name, p in runs)
-    assert not failed, report
-    assert [name for name, _ in runs] == [
-        "Start the RealtimeKit emulator",
-        "Create a meeting on the emulator",
-        "pulumi preview",
-        "Stop the emulator",
-    ]
-    preview = runs[2][1].stdout
-    assert re.search(r"\+ pulumi-python:dynamic/rtk:Recording: \(create\)", preview), report
-    assert "+ 2 to create" in preview, report
-    # The preview started nothing: the emulator's saved state has the meeting and no recording.
-    state = json.loads((runner_temp / "rtk-emulator" / "data" / "state.json").read_text())
-    assert [m["id"] for m in state["meetings"]] == [outputs["meeting"]["id"]]
-    assert state["recordings"] == []
