@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.support.cli import Cli
+from tests.support.install import pip_cache
+from tests.support.processes import free_port
 from tests.support.readme import run_readme, user_env
 from tests.support.values import REPO
 
@@ -45,27 +44,6 @@ PRINTED = {
     ],
     "multi-recording": [r'"landscape": ?"[0-9a-f-]{36}"', r'"portrait": ?"[0-9a-f-]{36}"'],
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def pip_cache() -> dict[str, str]:
-    """``PIP_CACHE_DIR`` of this user's pip, so that a new HOME still finds the cache (when
-    pip has one: it is never needed)."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "pip", "cache", "dir"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    found = proc.stdout.strip()
-    return {"PIP_CACHE_DIR": found} if proc.returncode == 0 and found else {}
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[path.name for path in EXAMPLES])

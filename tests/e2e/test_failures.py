@@ -8,7 +8,6 @@ of a bad input, one debug line per request under its resource.
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import CLI_TIMEOUT, STACK, Cli, Run, Stack
-from tests.support.processes import EmulatorProcess
+from tests.support.processes import EmulatorProcess, free_port
 from tests.support.values import ACCOUNT, APP, SECRET_VALUES, TOKEN
 
 ROTATED = "tok-LEAKCHECK-rotated-0c93"
@@ -49,13 +48,6 @@ recording = rtk.Recording(
 )
 pulumi.export("recording_id", recording.id)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def project(tmp_path: Path, program: str) -> Path:

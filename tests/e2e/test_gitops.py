@@ -11,12 +11,9 @@ is also run offline on fixed output.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,8 +24,8 @@ from typing import Any
 import yaml  # type: ignore[import-untyped]  # (PyYAML comes with pulumi; no stubs installed)
 
 from tests.support.cli import CLI_TIMEOUT, PASSPHRASE, STACK, Cli, Stack
-from tests.support.install import PIP_TIMEOUT
-from tests.support.processes import EmulatorProcess
+from tests.support.install import PIP_TIMEOUT, pip_cache
+from tests.support.processes import EmulatorProcess, run_group
 from tests.support.readme import user_env
 from tests.support.values import ACCOUNT, APP, REPO, TOKEN
 
@@ -327,39 +324,18 @@ class Script:
     output: str
 
 
-def pip_cache() -> dict[str, str]:
-    """This user's pip cache, so that a new HOME installs without downloading."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "pip", "cache", "dir"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    found = proc.stdout.strip()
-    return {"PIP_CACHE_DIR": found} if proc.returncode == 0 and found else {}
-
-
 def run_script(
     project: Path, name: str, env: dict[str, str], *, timeout: float = CLI_TIMEOUT
 ) -> Script:
     """``bash scripts/<name>`` from the project's root, as the workflow's steps run it."""
-    proc = subprocess.Popen(
+    run = run_group(
         ["bash", str(project / "scripts" / name)],
         cwd=project,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
+        timeout=timeout,
+        merge_stderr=True,
     )
-    try:
-        output, _ = proc.communicate(timeout=timeout)
-    finally:
-        # The CLI, the pack and provider processes go too, even after a timeout.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-    return Script(name, proc.returncode, output)
+    return Script(name, run.returncode, run.stdout)
 
 
 def test_gitops_scripts_preview_apply_detect_drift_and_destroy(

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import Cli
 from tests.support.values import REPO
 
 # A cold build of the CLI (scripts/pulumi-cli.sh) can take minutes; every CLI call below has
@@ -98,24 +99,9 @@ def unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def bin_dir() -> Path:
-    """The pinned Pulumi CLI and our language host; skip without them, except in CI."""
-    try:
-        proc = subprocess.run(
-            ["bash", str(REPO / "scripts" / "pulumi-cli.sh")],
-            capture_output=True,
-            text=True,
-            timeout=3300,
-            check=False,
-        )
-        lines = proc.stdout.strip().splitlines()
-        problem = "" if proc.returncode == 0 and lines else proc.stderr.strip()[-2000:]
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        lines, problem = [], str(exc)
-    if not problem and not (Path(lines[-1]) / "pulumi").is_file():
-        problem = f"no pulumi executable in {lines[-1]}"
-    if problem:
-        unavailable(f"the Pulumi CLI is not available (scripts/pulumi-cli.sh): {problem}")
+def bin_dir(cli: Cli) -> Path:
+    """The pinned Pulumi CLI and our language host (the shared ``cli`` fixture skips without
+    them, except in CI), and pulumi-policy in the venv the policy packs run in."""
     policy = subprocess.run(
         [str(VENV / "bin" / "python"), "-c", "import pulumi_policy"],
         capture_output=True,
@@ -125,7 +111,7 @@ def bin_dir() -> Path:
     )
     if policy.returncode != 0:
         unavailable(f"pulumi-policy is not installed in {VENV}: {policy.stderr.strip()[-500:]}")
-    return Path(lines[-1])
+    return cli.bin_dir
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +26,8 @@ import pytest
 
 from pulumi_rtk.emulator import Emulator
 from tests.support.cli import Cli
-from tests.support.processes import api_call
+from tests.support.install import pip_cache
+from tests.support.processes import api_call, free_port
 from tests.support.readme import ReadmeRun, run_readme, user_env
 from tests.support.values import REPO
 
@@ -43,26 +41,6 @@ README_TIMEOUT = 600
 TOKEN = "my-token"
 CREDENTIALS = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
 STANDUP_TARGET = {"type": "aws", "bucket": "acme-recordings", "path": "standup/"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def pip_cache() -> dict[str, str]:
-    """``PIP_CACHE_DIR`` of this user's pip, so that the new HOME still finds the cache."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "pip", "cache", "dir"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    found = proc.stdout.strip()
-    return {"PIP_CACHE_DIR": found} if proc.returncode == 0 and found else {}
 
 
 def deliveries(log: str) -> list[dict[str, str]]:

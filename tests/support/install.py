@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tests.support.values import REPO
 
-__all__ = ["PIP_TIMEOUT", "build_wheel", "freeze_pins", "install_venv", "venv_python"]
+__all__ = ["PIP_TIMEOUT", "build_wheel", "freeze_pins", "install_venv", "pip_cache", "venv_python"]
 
 # A cold pip cache downloads grpcio and the Pulumi SDK; a warm one installs in seconds.
 PIP_TIMEOUT = 600
@@ -69,3 +69,17 @@ def install_venv(venv: Path, wheel: Path, pins: Path) -> Path:
         PIP_TIMEOUT,
     )
     return venv
+
+
+def pip_cache() -> dict[str, str]:
+    """``PIP_CACHE_DIR`` of this user's pip, so that a new HOME still finds the cache (when
+    pip has one: it is never needed)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "cache", "dir"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    found = proc.stdout.strip()
+    return {"PIP_CACHE_DIR": found} if proc.returncode == 0 and found else {}

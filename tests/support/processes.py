@@ -6,13 +6,17 @@ the same program a user starts with ``rtk-emulator``.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,7 +25,7 @@ from pulumi_rtk.emulator.requestlog import RequestRecord
 from pulumi_rtk.vocabulary import ACTIVE_STATUSES
 from tests.support.values import ACCOUNT, APP
 
-__all__ = ["EmulatorProcess", "api_call"]
+__all__ = ["EmulatorProcess", "GroupRun", "api_call", "free_port", "run_group"]
 
 _Self = TypeVar("_Self", bound="EmulatorProcess")
 _LISTENING = re.compile(r"rtk-emulator listening on (http://127\.0\.0\.1:\d+)/client/v4")
@@ -146,3 +150,54 @@ def api_call(
     with urllib.request.urlopen(request, timeout=10) as response:
         result: dict[str, Any] = json.loads(response.read())
         return result
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 nobody listens on (for a moment: the caller binds it next)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class GroupRun:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_group(
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float,
+    merge_stderr: bool = False,
+) -> GroupRun:
+    """Run a command in a process group of its own, bounded by ``timeout``; whatever it
+    started (the Pulumi CLI, provider processes, a background emulator) is killed afterwards,
+    after a timeout too, so nothing outlives the test."""
+    proc = subprocess.Popen(
+        list(argv),
+        cwd=cwd,
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc.pid)
+        stdout, stderr = proc.communicate()
+        stdout += f"\n[stopped after {timeout:g} s]"
+    finally:
+        _kill_group(proc.pid)
+    return GroupRun(proc.returncode, stdout, stderr or "")
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)

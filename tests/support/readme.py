@@ -9,15 +9,14 @@ package to install named by ``RTK_PACKAGE`` until it is published).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import signal
-import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support.processes import run_group
 
 __all__ = ["ReadmeRun", "bash_blocks", "run_readme", "user_env"]
 
@@ -50,30 +49,14 @@ def run_readme(
     if not blocks:
         raise AssertionError(f"{readme} has no ```bash block to run")
     script = "set -euo pipefail\nset -x\n" + "\n".join(blocks)
-    proc = subprocess.Popen(
+    run = run_group(
         ["bash", "--noprofile", "--norc", "-c", script],
         cwd=cwd,
-        env=dict(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
+        env=env,
+        timeout=timeout,
+        merge_stderr=True,
     )
-    try:
-        output, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _stop_group(proc.pid)
-        output, _ = proc.communicate()
-        output += f"\n[README run stopped after {timeout:g} s]"
-    finally:
-        _stop_group(proc.pid)
-    return ReadmeRun(proc.returncode, output, script)
-
-
-def _stop_group(pid: int) -> None:
-    """End the README's process group: a background emulator it started, say."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGTERM)
+    return ReadmeRun(run.returncode, run.stdout, script)
 
 
 def user_env(home: Path, cli_bin: Path, **variables: str) -> dict[str, str]:
