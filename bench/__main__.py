@@ -31,11 +31,16 @@ class Sizes:
     state_ops: int  # 4: operations before the second RSS reading
     capacity_seconds: float  # 5: seconds per load level
     deploy_reps: int  # 6: up+destroy runs per project
+    latency_count: int  # 7: resources per stack
+    latency_reps: int  # 7: runs of each command
+    latency_full: bool  # 7: also run each command at 0 ms, after a warm-up
+    wait_count: int  # 8: recordings that wait
+    wait_reps: int  # 8: up+destroy runs
 
 
-FULL = Sizes(500, 10, 30, 25, 6, 20, 1000, 3.0, 6)
-QUICK = Sizes(60, 10, 10, 5, 2, 5, 1000, 1.0, 2)
-NAMES = ("overhead", "engine", "import", "state", "capacity", "deploy")
+FULL = Sizes(500, 10, 30, 25, 6, 20, 1000, 3.0, 8, 100, 2, True, 20, 2)
+QUICK = Sizes(60, 10, 10, 5, 2, 5, 1000, 1.0, 2, 10, 1, False, 4, 1)
+NAMES = ("overhead", "engine", "import", "state", "capacity", "deploy", "latency", "waits")
 
 
 class Emulators:
@@ -56,7 +61,7 @@ class Emulators:
 
 
 def _runners(sizes: Sizes, emus: Emulators) -> dict[str, Callable[[], Outcome]]:
-    from bench import capacity, deploy, engine_door, imports, overhead, state
+    from bench import capacity, deploy, engine_door, imports, latency, overhead, state, waits
 
     return {
         "overhead": lambda: overhead.run(emus.get(), sizes.cycles, sizes.block, sizes.warmup),
@@ -65,6 +70,8 @@ def _runners(sizes: Sizes, emus: Emulators) -> dict[str, Callable[[], Outcome]]:
         "state": lambda: state.run(emus.get(), sizes.state_ops),
         "capacity": lambda: capacity.run(emus.get(), sizes.capacity_seconds),
         "deploy": lambda: deploy.run(sizes.deploy_reps),
+        "latency": lambda: latency.run(sizes.latency_count, sizes.latency_reps, sizes.latency_full),
+        "waits": lambda: waits.run(sizes.wait_count, sizes.wait_reps),
     }
 
 
@@ -126,7 +133,9 @@ def render(outcomes: Sequence[Outcome], info: dict[str, Any]) -> str:
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="small counts, no CLI deploy (CI)")
+    parser.add_argument(
+        "--quick", action="store_true", help="small counts, no 100-resource CLI deploy (CI)"
+    )
     parser.add_argument(
         "--only",
         action="append",
@@ -164,7 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         emus.close()
     _cross_rows(outcomes)
     cli = next(
-        (r.raw.get("cli_version") for r in outcomes.get("deploy", Outcome("")).rows[:1]), None
+        (r.raw["cli_version"] for o in outcomes.values() for r in o.rows if "cli_version" in r.raw),
+        None,
     )
     info = machine(cli)
     info["loadavg_start"] = load_before

@@ -8,8 +8,8 @@ resources.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 import pulumi
 from pulumi.dynamic import Resource, ResourceProvider
@@ -35,8 +35,11 @@ from pulumi_rtk.provider import (
     WebhookProvider,
 )
 from pulumi_rtk.vocabulary import (
+    MEETING_FIELDS,
     MEETING_OUTPUTS,
     RECORDING_OUTPUTS,
+    START_OPTIONS,
+    WEBHOOK_FIELDS,
     WEBHOOK_OUTPUTS,
 )
 
@@ -45,6 +48,13 @@ __all__ = ["Meeting", "Recording", "TrackRecording", "Webhook"]
 # Credentials sit under storage_config; the engine re-marks secret inputs by key, and this makes
 # the whole echoed object secret as well, whatever shape the user passed it in.
 _RECORDING_SECRET_OUTPUTS = ["storage_config"]
+
+# What each provider reports (its outputs besides the inputs it echoes): registered up front,
+# since the SDK makes an Output attribute only for a property declared at registration.
+_TARGET = ("account_id", "app_id", "api_base_url")
+_RECORDING_REPORTS = (*RECORDING_OUTPUTS, "meeting_id", *_TARGET)
+_MEETING_REPORTS = (*MEETING_FIELDS, "status", *MEETING_OUTPUTS, "managed_fields", *_TARGET)
+_WEBHOOK_REPORTS = (*WEBHOOK_FIELDS, *WEBHOOK_OUTPUTS, "managed_fields", *_TARGET)
 
 _R = TypeVar("_R", bound=Resource)
 
@@ -59,9 +69,17 @@ def _options(
     )
 
 
-def _seeded(props: dict[str, Any], outputs: Sequence[str]) -> dict[str, Any]:
-    """Declare every output key so ``Output`` attributes exist before the engine answers."""
-    return {**dict.fromkeys((*outputs, "api_base_url")), **props}
+def _props(inputs: Mapping[str, Any], reports: Iterable[str]) -> dict[str, Any]:
+    """What a resource registers: every key its provider reports, and the inputs a program set.
+
+    A reported key is declared as None so that its ``Output`` attribute exists before the engine
+    answers. An unset input is not declared: None never reaches the engine anyway, and every
+    declared property costs the SDK an ``Output`` to make, resolve and track (see
+    ``_Resource.__getattr__`` for its attribute).
+    """
+    props = dict.fromkeys(reports)
+    props.update((key, value) for key, value in inputs.items() if value is not None)
+    return props
 
 
 def _reference(
@@ -77,7 +95,26 @@ def _reference(
     return resource
 
 
-class Recording(Resource, module="rtk", name="Recording"):
+class _Resource(Resource):
+    """What every pulumi_rtk resource shares: attributes for the inputs a program left unset."""
+
+    if TYPE_CHECKING:
+        _input_names: ClassVar[frozenset[str]]
+    else:
+        # Hidden from type checkers, which would otherwise accept any attribute name.
+
+        def __getattr__(self, name: str) -> pulumi.Output[Any]:
+            """An unset input is not registered (see ``_props``); its attribute is made on
+            first use, resolving as a registered unset input would: to None once the resource
+            exists, unknown while its id is, with the resource as its dependency."""
+            if name not in type(self)._input_names:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            unset = self.id.apply(lambda _id: None)
+            self.__dict__[name] = unset
+            return unset
+
+
+class Recording(_Resource, module="rtk", name="Recording"):
     """A RealtimeKit meeting recording: ``pulumi up`` starts it, ``pulumi destroy`` stops it.
 
     Every start option replaces the recording when it changes (a running recording cannot be
@@ -110,6 +147,11 @@ class Recording(Resource, module="rtk", name="Recording"):
         app_id: the RealtimeKit app; defaults to ``rtk:appId``.
         opts: resource options.
     """
+
+    _input_names = frozenset(
+        {"meeting_id", *START_OPTIONS, "paused", "wait_for_status", "wait_timeout_seconds"}
+        | {"adopt_recording_id", "account_id", "app_id"}
+    )
 
     if TYPE_CHECKING:
         # Declared for type checkers only: at run time the SDK would re-read these hints for
@@ -177,10 +219,11 @@ class Recording(Resource, module="rtk", name="Recording"):
             "account_id": account_id,
             "app_id": app_id,
         }
+        registered = _props(props, _RECORDING_REPORTS)
         super().__init__(
             RecordingProvider(),
             resource_name,
-            _seeded(props, RECORDING_OUTPUTS),
+            registered,
             _options(opts, _RECORDING_SECRET_OUTPUTS),
         )
 
@@ -195,14 +238,12 @@ class Recording(Resource, module="rtk", name="Recording"):
         app_id: pulumi.Input[str] | None = None,
     ) -> Recording:
         """A read-only reference to an existing recording: Pulumi reads it and never stops it."""
-        props = _seeded(
-            {"meeting_id": None, "account_id": account_id, "app_id": app_id}, RECORDING_OUTPUTS
-        )
+        props = _props({"account_id": account_id, "app_id": app_id}, _RECORDING_REPORTS)
         options = _options(opts, _RECORDING_SECRET_OUTPUTS, id=id)
         return _reference(cls, RecordingProvider(), resource_name, props, options)
 
 
-class TrackRecording(Resource, module="rtk", name="TrackRecording"):
+class TrackRecording(_Resource, module="rtk", name="TrackRecording"):
     """Per-participant audio tracks of a live meeting session; destroy stops the recording.
 
     Args:
@@ -215,6 +256,8 @@ class TrackRecording(Resource, module="rtk", name="TrackRecording"):
         app_id: the RealtimeKit app; defaults to ``rtk:appId``.
         opts: resource options.
     """
+
+    _input_names = frozenset({"meeting_id", "layers", "user_ids", "account_id", "app_id"})
 
     if TYPE_CHECKING:
         meeting_id: pulumi.Output[str]
@@ -247,15 +290,11 @@ class TrackRecording(Resource, module="rtk", name="TrackRecording"):
             "account_id": account_id,
             "app_id": app_id,
         }
-        super().__init__(
-            TrackRecordingProvider(),
-            resource_name,
-            _seeded(props, RECORDING_OUTPUTS),
-            _options(opts),
-        )
+        registered = _props(props, _RECORDING_REPORTS)
+        super().__init__(TrackRecordingProvider(), resource_name, registered, _options(opts))
 
 
-class Meeting(Resource, module="rtk", name="Meeting"):
+class Meeting(_Resource, module="rtk", name="Meeting"):
     """A RealtimeKit meeting, kept as declared: the durable part of a recording setup.
 
     Every field updates in place with one PATCH of what changed; only ``account_id`` and
@@ -290,6 +329,10 @@ class Meeting(Resource, module="rtk", name="Meeting"):
         app_id: the RealtimeKit app; defaults to ``rtk:appId``.
         opts: resource options.
     """
+
+    _input_names = frozenset(
+        {*MEETING_FIELDS, "status", "adopt_meeting_id", "account_id", "app_id"}
+    )
 
     if TYPE_CHECKING:
         title: pulumi.Output[str | None]
@@ -343,12 +386,8 @@ class Meeting(Resource, module="rtk", name="Meeting"):
             "account_id": account_id,
             "app_id": app_id,
         }
-        super().__init__(
-            MeetingProvider(),
-            resource_name,
-            _seeded(props, (*MEETING_OUTPUTS, "managed_fields")),
-            _options(opts),
-        )
+        registered = _props(props, _MEETING_REPORTS)
+        super().__init__(MeetingProvider(), resource_name, registered, _options(opts))
 
     @classmethod
     def get(
@@ -361,14 +400,14 @@ class Meeting(Resource, module="rtk", name="Meeting"):
         app_id: pulumi.Input[str] | None = None,
     ) -> Meeting:
         """A read-only reference to an existing meeting: Pulumi reads it and never changes it."""
-        props = _seeded(
+        props = _props(
             {"account_id": account_id, "app_id": app_id},
-            (*MEETING_OUTPUTS, "title", "status", "record_on_start", "recording_config"),
+            (*MEETING_OUTPUTS, "title", "status", "record_on_start", "recording_config", *_TARGET),
         )
         return _reference(cls, MeetingProvider(), resource_name, props, _options(opts, id=id))
 
 
-class Webhook(Resource, module="rtk", name="Webhook"):
+class Webhook(_Resource, module="rtk", name="Webhook"):
     """A RealtimeKit webhook: the API posts the subscribed events to ``url``.
 
     Every field updates in place with one PATCH; only ``account_id`` and ``app_id`` replace
@@ -386,6 +425,8 @@ class Webhook(Resource, module="rtk", name="Webhook"):
         app_id: the RealtimeKit app; defaults to ``rtk:appId``.
         opts: resource options.
     """
+
+    _input_names = frozenset({*WEBHOOK_FIELDS, "account_id", "app_id"})
 
     if TYPE_CHECKING:
         name: pulumi.Output[str]
@@ -418,12 +459,8 @@ class Webhook(Resource, module="rtk", name="Webhook"):
             "account_id": account_id,
             "app_id": app_id,
         }
-        super().__init__(
-            WebhookProvider(),
-            resource_name,
-            _seeded(props, (*WEBHOOK_OUTPUTS, "managed_fields")),
-            _options(opts),
-        )
+        registered = _props(props, _WEBHOOK_REPORTS)
+        super().__init__(WebhookProvider(), resource_name, registered, _options(opts))
 
     @classmethod
     def get(
@@ -436,8 +473,8 @@ class Webhook(Resource, module="rtk", name="Webhook"):
         app_id: pulumi.Input[str] | None = None,
     ) -> Webhook:
         """A read-only reference to an existing webhook: Pulumi reads it and never changes it."""
-        props = _seeded(
+        props = _props(
             {"account_id": account_id, "app_id": app_id},
-            (*WEBHOOK_OUTPUTS, "name", "url", "events", "enabled"),
+            (*WEBHOOK_OUTPUTS, "name", "url", "events", "enabled", *_TARGET),
         )
         return _reference(cls, WebhookProvider(), resource_name, props, _options(opts, id=id))

@@ -341,7 +341,10 @@ def test_pausing_a_stopped_recording_fails_clearly(
 
 
 def test_wait_for_recording_returns_once_it_records(emulator: Emulator, meeting_id: str) -> None:
-    fast = Emulator(token=TOKEN, clock_speed=50.0).start()
+    # 50x: the 2 s invoke delay passes in 40 ms. The first look comes when a recording
+    # usually records (2 s before any was seen), 100 s on this clock: past the 60 s after
+    # which a meeting nobody joined stops its recordings, so that rule is off here.
+    fast = Emulator(token=TOKEN, clock_speed=50.0, empty_meeting_timeout=None).start()
     try:
         waiter = RecordingProvider()
         waiter.configure(ConfigureRequest(Config(provider_config(fast), PROJECT)))
@@ -353,6 +356,32 @@ def test_wait_for_recording_returns_once_it_records(emulator: Emulator, meeting_
         assert len(fast.requests(method="GET")) >= 1
     finally:
         fast.stop()
+
+
+def test_a_wait_first_looks_when_recordings_usually_start(meeting_id: str) -> None:
+    """The first look of a wait comes when the starts seen so far began recording (by the API's
+    own started_time - invoked_time): with a 0.4 s delay, the second wait looks once, at 0.4 s,
+    instead of at the 2 s guess the first one had to make."""
+    live = Emulator(token=TOKEN, clock_speed=1.0, invoke_delay=0.4).start()
+    try:
+        waiter = RecordingProvider()
+        waiter.configure(ConfigureRequest(Config(provider_config(live), PROJECT)))
+        meetings = [live.create_meeting(ACCOUNT, APP) for _ in range(2)]
+        waits = []
+        for meeting in meetings:
+            live.clear_requests()
+            started = time.monotonic()
+            result = waiter.create({"meeting_id": meeting, "wait_for_status": "RECORDING"})
+            waits.append((time.monotonic() - started, len(live.requests(method="GET"))))
+            assert (result.outs or {})["status"] == "RECORDING"
+
+        (first, first_looks), (second, second_looks) = waits
+        assert first >= 2.0
+        assert first_looks == 1
+        assert 0.4 <= second < 1.5
+        assert second_looks == 1
+    finally:
+        live.stop()
 
 
 def test_wait_timeout_stops_the_recording_and_names_the_last_status(

@@ -375,6 +375,27 @@ def test_output_attributes_exist_and_resolve(monitor: RecordingMonitor) -> None:
     assert seen["values"] == ["r-id", "RECORDING", MEETING]
 
 
+def test_unset_inputs_are_attributes_that_resolve_to_none(monitor: RecordingMonitor) -> None:
+    """Unset inputs are not registered (each would cost the SDK an Output to track), yet their
+    attributes exist as before: None once the recording exists, dependent on it."""
+    seen: dict[str, Any] = {}
+
+    def program() -> pulumi.Output[Any]:
+        recording = Recording("r", meeting_id=MEETING)
+        # Untyped (inputs are not outputs of a Recording), but there at run time, as before.
+        url, video = getattr(recording, "url"), getattr(recording, "video_config")  # noqa: B009
+        assert isinstance(url, pulumi.Output)
+        assert getattr(recording, "url") is url  # noqa: B009
+        with pytest.raises(AttributeError):
+            getattr(recording, "no_such_attribute")  # noqa: B009
+        return pulumi.Output.all(recording.paused, url, video).apply(
+            lambda values: seen.update(values=values)
+        )
+
+    run(program)
+    assert seen["values"] == [None, None, None]
+
+
 def test_recording_get_reads_the_existing_recording_by_id(monitor: RecordingMonitor) -> None:
     rid = "0f0f0f0f-0000-4000-8000-000000000000"
     seen: dict[str, Any] = {}
