@@ -11,6 +11,7 @@ resources does not pay for them.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import re
@@ -80,15 +81,16 @@ def read_result(id_: str, outs: dict[str, Any], inputs: dict[str, Any] | None) -
 
 def unwrap(value: Any) -> Any:
     """Plain values: drop secret markers (the engine strips them; a harness may not) and turn
-    preview's ``Unknown`` objects into the wire sentinel that validation recognises."""
-    if isinstance(value, Unknown):
-        return rpc.UNKNOWN
+    preview's ``Unknown`` objects into the wire sentinel that validation recognises. Every call
+    walks the whole props, so the common cases (dicts, scalars) are tested first."""
     if isinstance(value, dict):
         if rpc.is_rpc_secret(value):
             return unwrap(rpc.unwrap_rpc_secret(value))
         return {key: unwrap(item) for key, item in value.items()}
     if isinstance(value, list):
         return [unwrap(item) for item in value]
+    if isinstance(value, Unknown):
+        return rpc.UNKNOWN
     return value
 
 
@@ -137,6 +139,14 @@ def created_since(timestamp: object, sent_at: float) -> bool:
     ``sent_at`` (local clock)."""
     created = parse_time(timestamp)
     return created is not None and created >= sent_at - CLOCK_SKEW_SECONDS
+
+
+@functools.lru_cache(maxsize=64)
+def _target(base_url: str, account_id: str, app_id: str) -> Target:
+    """One ``Target`` per place, so its derived URL parts are computed once, not per call."""
+    from pulumi_rtk.client import Target  # noqa: PLC0415 (lazy HTTP stack)
+
+    return Target(base_url, account_id, app_id)
 
 
 def declared_keys(news: Mapping[str, Any], keys: tuple[str, ...]) -> list[str]:
@@ -213,11 +223,9 @@ class ProviderBase(ResourceProvider):
         """Where an object lives. Outputs keep the ids and endpoint it was created with, so
         config changes cannot move it; inputs carry no endpoint, so a new object goes to the
         configured one. Ids: the resource's own, else config, else environment."""
-        from pulumi_rtk.client import Target  # noqa: PLC0415 (lazy HTTP stack)
-
         settings = self.settings
         account, app = settings.resolve_target_ids(props.get("account_id"), props.get("app_id"))
-        return Target(props.get("api_base_url") or settings.api_base_url, account, app)
+        return _target(props.get("api_base_url") or settings.api_base_url, account, app)
 
     @staticmethod
     def target_outputs(target: Target) -> dict[str, str]:
