@@ -12,7 +12,8 @@ from pulumi_rtk.client import RealtimeKitClient, Target
 from pulumi_rtk.config import ProviderSettings
 from pulumi_rtk.emulator import Emulator
 from pulumi_rtk.errors import AuthenticationError, ConfigError, NotFoundError
-from pulumi_rtk.models import RecordingInfo
+from pulumi_rtk.models import MeetingInfo, RecordingInfo, WebhookInfo
+from tests.support.processes import api_call
 from tests.support.values import ACCOUNT, APP, TOKEN, provider_config
 
 ENV_KEYS = (
@@ -173,3 +174,31 @@ def test_one_client_is_reused_for_the_same_settings(seeded: tuple[str, list[str]
     lookups.list_recordings(meeting_id)
     info = lookups._client.cache_info()
     assert (info.misses, info.hits) == (1, 2)
+
+
+def test_meeting_lookups_follow_every_page_and_filter(from_env: None, emulator: Emulator) -> None:
+    standups = [emulator.create_meeting(ACCOUNT, APP, title=f"standup {i}") for i in range(105)]
+    review = emulator.create_meeting(ACCOUNT, APP, title="design review")
+    api_call(emulator.base_url, "PATCH", f"meetings/{review}", TOKEN, {"status": "INACTIVE"})
+
+    found = lookups.get_meeting(review)
+    assert isinstance(found, MeetingInfo)
+    assert (found.id, found.title, found.status) == (review, "design review", "INACTIVE")
+    listed = lookups.list_meetings(search="standup")
+    assert sorted(m.id for m in listed) == sorted(standups)  # 105: two pages
+    assert [m.id for m in lookups.list_meetings(status="INACTIVE")] == [review]
+    with pytest.raises(NotFoundError):
+        lookups.get_meeting("0f0f0f0f-0000-4000-8000-000000000000")
+
+
+def test_list_webhooks_returns_typed_webhooks(from_env: None, emulator: Emulator) -> None:
+    body = {"name": "uploads", "url": "https://hooks.example.com/rtk", "events": ["meeting.ended"]}
+    created = api_call(emulator.base_url, "POST", "webhooks", TOKEN, body)["data"]["id"]
+    (hook,) = lookups.list_webhooks()
+    assert isinstance(hook, WebhookInfo)
+    assert (hook.id, hook.name, hook.events, hook.enabled) == (
+        created,
+        "uploads",
+        ["meeting.ended"],
+        True,
+    )
