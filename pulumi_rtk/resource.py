@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 import pulumi
-from pulumi.dynamic import Resource, ResourceProvider
+from pulumi.dynamic import Resource
 
 from pulumi_rtk.inputs import (
     AiConfig,
@@ -34,6 +34,7 @@ from pulumi_rtk.provider import (
     TrackRecordingProvider,
     WebhookProvider,
 )
+from pulumi_rtk.providers.base import ProviderBase
 from pulumi_rtk.vocabulary import (
     MEETING_FIELDS,
     MEETING_OUTPUTS,
@@ -56,7 +57,7 @@ _RECORDING_REPORTS = (*RECORDING_OUTPUTS, "meeting_id", *_TARGET)
 _MEETING_REPORTS = (*MEETING_FIELDS, "status", *MEETING_OUTPUTS, "managed_fields", *_TARGET)
 _WEBHOOK_REPORTS = (*WEBHOOK_FIELDS, *WEBHOOK_OUTPUTS, "managed_fields", *_TARGET)
 
-_R = TypeVar("_R", bound=Resource)
+_R = TypeVar("_R", bound="_Resource")
 
 
 def _options(
@@ -82,22 +83,15 @@ def _props(inputs: Mapping[str, Any], reports: Iterable[str]) -> dict[str, Any]:
     return props
 
 
-def _reference(
-    cls: type[_R],
-    provider: ResourceProvider,
-    resource_name: str,
-    props: dict[str, Any],
-    opts: pulumi.ResourceOptions,
-) -> _R:
-    """A read-only reference to an existing object: Pulumi reads it and never changes it."""
-    resource = cls.__new__(cls)
-    Resource.__init__(resource, provider, resource_name, props, opts)
-    return resource
-
-
 class _Resource(Resource):
-    """What every pulumi_rtk resource shares: attributes for the inputs a program left unset."""
+    """What every pulumi_rtk resource shares: attributes for the inputs a program left unset,
+    and read-only references (``get``)."""
 
+    # Set by each resource: its provider, the keys the provider reports, the outputs to keep
+    # secret, and the names of its inputs.
+    _provider_class: ClassVar[type[ProviderBase]]
+    _reports: ClassVar[tuple[str, ...]]
+    _secret_outputs: ClassVar[list[str] | None] = None
     if TYPE_CHECKING:
         _input_names: ClassVar[frozenset[str]]
     else:
@@ -112,6 +106,32 @@ class _Resource(Resource):
             unset = self.id.apply(lambda _id: None)
             self.__dict__[name] = unset
             return unset
+
+    def _register(
+        self, resource_name: str, inputs: Mapping[str, Any], opts: pulumi.ResourceOptions | None
+    ) -> None:
+        """Register with the engine: the inputs a program set and every key the provider
+        reports."""
+        props = _props(inputs, self._reports)
+        options = _options(opts, self._secret_outputs)
+        Resource.__init__(self, self._provider_class(), resource_name, props, options)
+
+    @classmethod
+    def get(
+        cls: type[_R],
+        resource_name: str,
+        id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        account_id: pulumi.Input[str] | None = None,
+        app_id: pulumi.Input[str] | None = None,
+    ) -> _R:
+        """A read-only reference to an existing object by its id: Pulumi reads it (``pulumi
+        refresh`` updates it) and never changes, stops, deactivates or deletes it."""
+        reference = cls.__new__(cls)
+        with_id = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
+        reference._register(resource_name, {"account_id": account_id, "app_id": app_id}, with_id)
+        return reference
 
 
 class Recording(_Resource, module="rtk", name="Recording"):
@@ -148,6 +168,9 @@ class Recording(_Resource, module="rtk", name="Recording"):
         opts: resource options.
     """
 
+    _provider_class = RecordingProvider
+    _reports = _RECORDING_REPORTS
+    _secret_outputs = _RECORDING_SECRET_OUTPUTS
     _input_names = frozenset(
         {"meeting_id", *START_OPTIONS, "paused", "wait_for_status", "wait_timeout_seconds"}
         | {"adopt_recording_id", "account_id", "app_id"}
@@ -219,28 +242,7 @@ class Recording(_Resource, module="rtk", name="Recording"):
             "account_id": account_id,
             "app_id": app_id,
         }
-        registered = _props(props, _RECORDING_REPORTS)
-        super().__init__(
-            RecordingProvider(),
-            resource_name,
-            registered,
-            _options(opts, _RECORDING_SECRET_OUTPUTS),
-        )
-
-    @classmethod
-    def get(
-        cls,
-        resource_name: str,
-        id: pulumi.Input[str],
-        opts: pulumi.ResourceOptions | None = None,
-        *,
-        account_id: pulumi.Input[str] | None = None,
-        app_id: pulumi.Input[str] | None = None,
-    ) -> Recording:
-        """A read-only reference to an existing recording: Pulumi reads it and never stops it."""
-        props = _props({"account_id": account_id, "app_id": app_id}, _RECORDING_REPORTS)
-        options = _options(opts, _RECORDING_SECRET_OUTPUTS, id=id)
-        return _reference(cls, RecordingProvider(), resource_name, props, options)
+        self._register(resource_name, props, opts)
 
 
 class TrackRecording(_Resource, module="rtk", name="TrackRecording"):
@@ -257,6 +259,8 @@ class TrackRecording(_Resource, module="rtk", name="TrackRecording"):
         opts: resource options.
     """
 
+    _provider_class = TrackRecordingProvider
+    _reports = _RECORDING_REPORTS
     _input_names = frozenset({"meeting_id", "layers", "user_ids", "account_id", "app_id"})
 
     if TYPE_CHECKING:
@@ -290,8 +294,7 @@ class TrackRecording(_Resource, module="rtk", name="TrackRecording"):
             "account_id": account_id,
             "app_id": app_id,
         }
-        registered = _props(props, _RECORDING_REPORTS)
-        super().__init__(TrackRecordingProvider(), resource_name, registered, _options(opts))
+        self._register(resource_name, props, opts)
 
 
 class Meeting(_Resource, module="rtk", name="Meeting"):
@@ -330,6 +333,8 @@ class Meeting(_Resource, module="rtk", name="Meeting"):
         opts: resource options.
     """
 
+    _provider_class = MeetingProvider
+    _reports = _MEETING_REPORTS
     _input_names = frozenset(
         {*MEETING_FIELDS, "status", "adopt_meeting_id", "account_id", "app_id"}
     )
@@ -386,25 +391,7 @@ class Meeting(_Resource, module="rtk", name="Meeting"):
             "account_id": account_id,
             "app_id": app_id,
         }
-        registered = _props(props, _MEETING_REPORTS)
-        super().__init__(MeetingProvider(), resource_name, registered, _options(opts))
-
-    @classmethod
-    def get(
-        cls,
-        resource_name: str,
-        id: pulumi.Input[str],
-        opts: pulumi.ResourceOptions | None = None,
-        *,
-        account_id: pulumi.Input[str] | None = None,
-        app_id: pulumi.Input[str] | None = None,
-    ) -> Meeting:
-        """A read-only reference to an existing meeting: Pulumi reads it and never changes it."""
-        props = _props(
-            {"account_id": account_id, "app_id": app_id},
-            (*MEETING_OUTPUTS, "title", "status", "record_on_start", "recording_config", *_TARGET),
-        )
-        return _reference(cls, MeetingProvider(), resource_name, props, _options(opts, id=id))
+        self._register(resource_name, props, opts)
 
 
 class Webhook(_Resource, module="rtk", name="Webhook"):
@@ -426,6 +413,8 @@ class Webhook(_Resource, module="rtk", name="Webhook"):
         opts: resource options.
     """
 
+    _provider_class = WebhookProvider
+    _reports = _WEBHOOK_REPORTS
     _input_names = frozenset({*WEBHOOK_FIELDS, "account_id", "app_id"})
 
     if TYPE_CHECKING:
@@ -459,22 +448,4 @@ class Webhook(_Resource, module="rtk", name="Webhook"):
             "account_id": account_id,
             "app_id": app_id,
         }
-        registered = _props(props, _WEBHOOK_REPORTS)
-        super().__init__(WebhookProvider(), resource_name, registered, _options(opts))
-
-    @classmethod
-    def get(
-        cls,
-        resource_name: str,
-        id: pulumi.Input[str],
-        opts: pulumi.ResourceOptions | None = None,
-        *,
-        account_id: pulumi.Input[str] | None = None,
-        app_id: pulumi.Input[str] | None = None,
-    ) -> Webhook:
-        """A read-only reference to an existing webhook: Pulumi reads it and never changes it."""
-        props = _props(
-            {"account_id": account_id, "app_id": app_id},
-            (*WEBHOOK_OUTPUTS, "name", "url", "events", "enabled", *_TARGET),
-        )
-        return _reference(cls, WebhookProvider(), resource_name, props, _options(opts, id=id))
+        self._register(resource_name, props, opts)

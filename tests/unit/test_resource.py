@@ -22,6 +22,7 @@ from pulumi_rtk import (
     AudioConfig,
     AwsStorage,
     InteractiveConfig,
+    Meeting,
     RealtimekitBucketConfig,
     Recording,
     RtmpOutConfig,
@@ -31,6 +32,7 @@ from pulumi_rtk import (
     VideoConfig,
     Watermark,
     WatermarkSize,
+    Webhook,
 )
 from pulumi_rtk.provider import RecordingProvider, TrackRecordingProvider
 from pulumi_rtk.vocabulary import START_OPTIONS
@@ -415,6 +417,30 @@ def test_recording_get_reads_the_existing_recording_by_id(monitor: RecordingMoni
     assert "storage_config" in entry.secret_outputs
     assert seen["id"] == rid
     assert [e.kind for e in monitor.registered] == ["read"]
+
+
+@pytest.mark.parametrize("cls", [Meeting, Webhook, TrackRecording])
+def test_every_resource_has_a_read_only_get(
+    monitor: RecordingMonitor, cls: type[Meeting | Webhook | TrackRecording]
+) -> None:
+    object_id = "497f6eca-6276-4993-bfeb-53cbbbba6f08"
+
+    def program() -> pulumi.Output[Any]:
+        found = cls.get("found", object_id, app_id=APP)
+        assert isinstance(found, cls)
+        return found.id
+
+    run(program)
+    entry = monitor.one("found")
+    assert (entry.kind, entry.type, entry.id) == (
+        "read",
+        f"pulumi-python:dynamic/rtk:{cls.__name__}",
+        object_id,
+    )
+    assert {k: v for k, v in unwrapped(entry.inputs).items() if k != "__provider"} == {
+        "app_id": APP
+    }
+    assert type(unpickled(entry.inputs)) is cls._provider_class
 
 
 def test_track_recording_registers_its_type_and_props(monitor: RecordingMonitor) -> None:
