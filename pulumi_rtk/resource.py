@@ -8,6 +8,7 @@ resources.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
@@ -39,7 +40,6 @@ from pulumi_rtk.vocabulary import (
     MEETING_FIELDS,
     MEETING_OUTPUTS,
     RECORDING_OUTPUTS,
-    START_OPTIONS,
     WEBHOOK_FIELDS,
     WEBHOOK_OUTPUTS,
 )
@@ -92,9 +92,15 @@ class _Resource(Resource):
     _provider_class: ClassVar[type[ProviderBase]]
     _reports: ClassVar[tuple[str, ...]]
     _secret_outputs: ClassVar[list[str] | None] = None
-    if TYPE_CHECKING:
-        _input_names: ClassVar[frozenset[str]]
-    else:
+    # The names of a resource's inputs: its constructor's keyword parameters.
+    _input_names: ClassVar[frozenset[str]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        parameters = inspect.signature(cls.__init__).parameters
+        cls._input_names = frozenset(parameters) - {"self", "resource_name", "opts"}
+
+    if not TYPE_CHECKING:
         # Hidden from type checkers, which would otherwise accept any attribute name.
 
         def __getattr__(self, name: str) -> pulumi.Output[Any]:
@@ -171,10 +177,6 @@ class Recording(_Resource, module="rtk", name="Recording"):
     _provider_class = RecordingProvider
     _reports = _RECORDING_REPORTS
     _secret_outputs = _RECORDING_SECRET_OUTPUTS
-    _input_names = frozenset(
-        {"meeting_id", *START_OPTIONS, "paused", "wait_for_status", "wait_timeout_seconds"}
-        | {"adopt_recording_id", "account_id", "app_id"}
-    )
 
     if TYPE_CHECKING:
         # Declared for type checkers only: at run time the SDK would re-read these hints for
@@ -261,7 +263,6 @@ class TrackRecording(_Resource, module="rtk", name="TrackRecording"):
 
     _provider_class = TrackRecordingProvider
     _reports = _RECORDING_REPORTS
-    _input_names = frozenset({"meeting_id", "layers", "user_ids", "account_id", "app_id"})
 
     if TYPE_CHECKING:
         meeting_id: pulumi.Output[str]
@@ -335,9 +336,6 @@ class Meeting(_Resource, module="rtk", name="Meeting"):
 
     _provider_class = MeetingProvider
     _reports = _MEETING_REPORTS
-    _input_names = frozenset(
-        {*MEETING_FIELDS, "status", "adopt_meeting_id", "account_id", "app_id"}
-    )
 
     if TYPE_CHECKING:
         title: pulumi.Output[str | None]
@@ -415,7 +413,6 @@ class Webhook(_Resource, module="rtk", name="Webhook"):
 
     _provider_class = WebhookProvider
     _reports = _WEBHOOK_REPORTS
-    _input_names = frozenset({*WEBHOOK_FIELDS, "account_id", "app_id"})
 
     if TYPE_CHECKING:
         name: pulumi.Output[str]
