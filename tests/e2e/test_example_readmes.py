@@ -17,15 +17,12 @@ downloads plugins (no network but loopback and the package index).
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.support.cli import Cli
-from tests.support.install import pip_cache
-from tests.support.processes import free_port
-from tests.support.readme import run_readme, user_env
+from tests.support.readme import follow_readme
 from tests.support.values import REPO
 
 EXAMPLES = sorted(path for path in (REPO / "examples").iterdir() if path.is_dir())
@@ -52,25 +49,8 @@ def test_readme_runs_in_a_copy_of_the_example(
 ) -> None:
     readme = example / "README.md"
     assert readme.is_file(), f"examples/{example.name} has no README.md to follow"
-    copy = tmp_path / example.name
-    assert REPO not in copy.parents
-    # As a user gets it: no venv, stack config or bytecode left by someone's earlier run.
-    shutil.copytree(
-        example, copy, ignore=shutil.ignore_patterns("__pycache__", "venv", "Pulumi.*.yaml")
-    )
-    home = tmp_path / "home"
-    home.mkdir()
-    env = user_env(
-        home,
-        cli.bin_dir,
-        RTK_PACKAGE=str(wheel),
-        RTK_EMULATOR_PORT=str(free_port()),
-        PIP_CONSTRAINT=str(pins),
-        PULUMI_SKIP_UPDATE_CHECK="true",
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
-        **pip_cache(),
-    )
-    run = run_readme(copy / "README.md", copy, env, timeout=README_TIMEOUT)
+    assert REPO not in tmp_path.parents
+    _, run = follow_readme(example, tmp_path, cli.bin_dir, wheel, pins, timeout=README_TIMEOUT)
     assert run.returncode == 0, (
         f"following examples/{example.name}/README.md failed ({run.returncode}); "
         f"the end of its output:\n{run.output[-6000:]}"

@@ -18,7 +18,6 @@ emulator's clock, and destroys the stack. Then, from what the walkthrough left i
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +25,8 @@ import pytest
 
 from pulumi_rtk.emulator import Emulator
 from tests.support.cli import Cli
-from tests.support.install import pip_cache
-from tests.support.processes import api_call, free_port
-from tests.support.readme import ReadmeRun, run_readme, user_env
+from tests.support.processes import api_call
+from tests.support.readme import ReadmeRun, follow_readme
 from tests.support.values import REPO
 
 # The wheel and the CLI may need building first; the README run itself is bounded below.
@@ -63,31 +61,8 @@ def walkthrough(
 ) -> tuple[Path, ReadmeRun]:
     """The README, run once in a copy of the example; the copy keeps what it left behind."""
     root = tmp_path_factory.mktemp("walkthrough")
-    copy = root / EXAMPLE.name
-    assert REPO not in copy.parents
-    # As a user gets it: nothing a run in the repository left behind.
-    shutil.copytree(
-        EXAMPLE,
-        copy,
-        ignore=shutil.ignore_patterns(
-            "__pycache__", "venv", "state", "emulator-data", "*.log", "Pulumi.*.yaml"
-        ),
-    )
-    home = root / "home"
-    home.mkdir()
-    env = user_env(
-        home,
-        cli.bin_dir,
-        RTK_PACKAGE=str(wheel),
-        RTK_EMULATOR_PORT=str(free_port()),
-        # Reproducible and bounded: the test venv's versions, no update check, no plugin
-        # downloads (the README's own version ranges still have to admit these pins).
-        PIP_CONSTRAINT=str(pins),
-        PULUMI_SKIP_UPDATE_CHECK="true",
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
-        **pip_cache(),
-    )
-    run = run_readme(copy / "README.md", copy, env, timeout=README_TIMEOUT)
+    assert REPO not in root.parents
+    copy, run = follow_readme(EXAMPLE, root, cli.bin_dir, wheel, pins, timeout=README_TIMEOUT)
     assert run.returncode == 0, (
         f"following examples/recording-setup/README.md failed ({run.returncode}); "
         f"the end of its output:\n{run.output[-8000:]}"

@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.processes import run_group
+from tests.support.install import pip_cache
+from tests.support.processes import free_port, run_group
 
-__all__ = ["ReadmeRun", "bash_blocks", "run_readme", "user_env"]
+__all__ = ["ReadmeRun", "bash_blocks", "follow_readme", "run_readme", "user_env"]
+
+# What a run of an example leaves behind in its directory; a user's copy has none of it.
+LEFT_BEHIND = ("__pycache__", "venv", "state", "emulator-data", "*.log", "Pulumi.*.yaml")
 
 _FENCE = re.compile(r"^```([A-Za-z0-9_-]*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 
@@ -71,3 +76,29 @@ def user_env(home: Path, cli_bin: Path, **variables: str) -> dict[str, str]:
     }
     path = [str(cli_bin), str(Path(sys.base_prefix) / "bin"), "/usr/local/bin", "/usr/bin", "/bin"]
     return {**kept, "HOME": str(home), "PATH": os.pathsep.join(path), **variables}
+
+
+def follow_readme(
+    example: Path, root: Path, cli_bin: Path, wheel: Path, pins: Path, *, timeout: float
+) -> tuple[Path, ReadmeRun]:
+    """Follow ``example``'s README as a user would: in a copy outside the repository, in a
+    user's shell (``user_env``) with a new HOME, the package from the built wheel
+    (``RTK_PACKAGE``) and a free port for its emulator. Returns the copy, with what the run
+    left in it, and the run."""
+    copy = root / example.name
+    shutil.copytree(example, copy, ignore=shutil.ignore_patterns(*LEFT_BEHIND))
+    home = root / "home"
+    home.mkdir()
+    env = user_env(
+        home,
+        cli_bin,
+        RTK_PACKAGE=str(wheel),
+        RTK_EMULATOR_PORT=str(free_port()),
+        # Reproducible and bounded: the test venv's versions, no update check, no plugin
+        # downloads (the README's own version ranges still have to admit these pins).
+        PIP_CONSTRAINT=str(pins),
+        PULUMI_SKIP_UPDATE_CHECK="true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
+        **pip_cache(),
+    )
+    return copy, run_readme(copy / "README.md", copy, env, timeout=timeout)
