@@ -22,12 +22,14 @@ import functools
 import math
 import os
 import random
+import socket
 import threading
 import time
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from json import dumps as json_dumps
-from typing import Any, Final
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -51,6 +53,9 @@ from pulumi_rtk.errors import (
     error_for_status,
 )
 from pulumi_rtk.secrets import scrub, secret_values
+
+if TYPE_CHECKING:
+    from urllib3.connectionpool import ConnectionPool
 
 __all__ = [
     "RETRYABLE_STATUSES",
@@ -138,12 +143,42 @@ def retry_delay(attempt: int, retry_after: float | None = None) -> float:
 
 class _Retry(Retry):
     """urllib3's Retry with lenient, capped Retry-After parsing (urllib3 raises InvalidHeader
-    on ``Retry-After: soon`` and honours any value unbounded)."""
+    on ``Retry-After: soon`` and honours any value unbounded), and no retry of a connection
+    that cannot come about by waiting: a refused port, a name that does not resolve, a TLS
+    failure. Those fail at once, naming the cause, instead of after seconds of backoff."""
 
     RETRY_AFTER_STATUS_CODES = RETRYABLE_STATUSES
 
     def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
         return parse_retry_after(response.headers)
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> _Retry:
+        if error is not None and _will_not_heal(error):
+            # What Retry raises when its budget is spent (it too passes a pool that may be None).
+            pool: Any = _pool
+            raise urllib3.exceptions.MaxRetryError(pool, url or "", error) from error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def _will_not_heal(error: BaseException) -> bool:
+    """A connection failure that the same attempt a second later would meet again."""
+    if isinstance(error, urllib3.exceptions.NameResolutionError):
+        return not any(
+            isinstance(e, OSError) and e.errno == socket.EAI_AGAIN for e in _chain(error)
+        )
+    if isinstance(error, urllib3.exceptions.SSLError):
+        return True
+    if isinstance(error, urllib3.exceptions.NewConnectionError):
+        return any(isinstance(e, OSError) and e.errno == errno.ECONNREFUSED for e in _chain(error))
+    return False
 
 
 def _retry_policy(max_retries: int) -> Retry:

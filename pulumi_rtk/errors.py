@@ -184,6 +184,13 @@ class PermissionDeniedError(ApiError):
 class NotFoundError(ApiError):
     """HTTP 404: no such recording, meeting or route."""
 
+    # Read and delete treat a 404 as gone; one that reaches the user is a wrong id or a base URL
+    # without the API's path (the path in the message is relative to it).
+    advice = (
+        "check the ids in the path (rtk:accountId, rtk:appId, the meeting's id) and that "
+        "rtk:apiBaseUrl is the API's base URL, ending in /client/v4"
+    )
+
 
 class ConflictError(ApiError):
     """HTTP 409 or 422: the request conflicts with the resource's current state."""

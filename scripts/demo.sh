@@ -239,7 +239,7 @@ Where to look next:
   curl -s '{origin}/__emulator/recordings?meeting_id={meeting}'
       the recording as the emulator sees it (uploads: {origin}/__emulator/uploads)
   export {env}
-      then pulumi ... --stack demo (and --config-file .pulumi/Pulumi.demo.yaml for up or config)
+      then pulumi <command> --stack demo --config-file .pulumi/Pulumi.demo.yaml (every command)
   examples/recording-setup/README.md
       the same setup step by step, with the clock under your control
   make down

@@ -34,6 +34,7 @@ from pulumi.runtime import rpc
 from pulumi_rtk.config import ProviderSettings, resolve_settings
 from pulumi_rtk.errors import (
     ApiError,
+    ConfigError,
     CreateOutcomeUnknownError,
     InputError,
     RateLimitError,
@@ -168,8 +169,38 @@ def covers(actual: Any, declared: Any) -> bool:
     return bool(actual == declared)
 
 
+# The methods the SDK's provider server calls for the engine.
+_ENGINE_CALLS: Final = ("check", "diff", "create", "read", "update", "delete")
+
+
+def _reported(method: Callable[..., Any]) -> Callable[..., Any]:
+    """The SDK's server sends the engine the whole traceback of what a call raises, chained
+    causes included: some 90 lines of requests and urllib3 frames before the one line that says
+    what failed. An ``RtkError`` already says it (cause, host:port, next step), so it goes
+    alone; with ``rtk:debug`` on, and for anything else, the whole chain goes."""
+
+    @functools.wraps(method)
+    def call(self: ProviderBase, *args: Any) -> Any:
+        try:
+            return method(self, *args)
+        except RtkError as error:
+            if self.settings.debug:
+                raise
+            raise error.with_traceback(None) from None
+
+    call.__reported__ = True  # type: ignore[attr-defined]
+    return call
+
+
 class ProviderBase(ResourceProvider):
     """Settings from ``configure``, one lazy client, validation in ``check``."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in _ENGINE_CALLS:
+            method = getattr(cls, name)
+            if not getattr(method, "__reported__", False):
+                setattr(cls, name, _reported(method))
 
     # Nothing sensitive is ever pickled, so state need not encrypt a blob per resource.
     serialize_as_secret_always = False
@@ -312,8 +343,25 @@ class ProviderBase(ResourceProvider):
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate without any request; values unknown during preview pass through."""
-        failures = self._validate(unwrap(news))[1]
-        return CheckResult(news, [check_failure(path, why) for path, why in failures])
+        props = unwrap(news)
+        failures = [check_failure(path, why) for path, why in self._validate(props)[1]]
+        failures += self._config_failures(props)
+        return CheckResult(news, failures)
+
+    def _config_failures(self, props: Mapping[str, Any]) -> list[CheckFailure]:
+        """Config the requests will need, missing: found by ``pulumi preview`` rather than half
+        way through an ``up``. Ids a program passes as values not known yet pass."""
+        ids = [props.get(key) for key in TARGET_KEYS]
+        needs: list[Callable[[], object]] = [self.settings.require_token]
+        if rpc.UNKNOWN not in ids:
+            needs.append(lambda: self.settings.resolve_target_ids(*ids))
+        failures = []
+        for need in needs:
+            try:
+                need()
+            except ConfigError as missing:
+                failures.append(CheckFailure("", str(missing)))
+        return failures
 
     @staticmethod
     def moved(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:

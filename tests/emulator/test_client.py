@@ -308,7 +308,7 @@ def test_rtk_error_envelope_becomes_a_typed_error(
     assert error.message == "Recording 0f0f0f0f-0000-4000-8000-000000000000 not found"
     assert str(error) == (
         f"GET {path} to {target.address} failed: HTTP 404 (code 404): {error.message} "
-        "(the API refused the request)"
+        f"(the API refused the request; {NotFoundError.advice})"
     )
     leak_free(*error_texts(error))
 

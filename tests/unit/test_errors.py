@@ -64,7 +64,8 @@ def test_api_error_message_names_method_path_address_status_code_and_message() -
     assert isinstance(error, NotFoundError)
     assert str(error) == (
         f"GET {PATH} to {ADDRESS} failed: HTTP 404 (code 404): Recording r1 not found "
-        "(the API refused the request)"
+        "(the API refused the request; check the ids in the path (rtk:accountId, rtk:appId, "
+        "the meeting's id) and that rtk:apiBaseUrl is the API's base URL, ending in /client/v4)"
     )
     assert (error.method, error.path, error.status, error.code) == ("GET", PATH, 404, 404)
     assert error.errors == [(404, "Recording r1 not found")]
@@ -85,7 +86,7 @@ def test_api_error_without_a_code_leaves_the_code_part_out() -> None:
         (BadRequestError, False, ""),
         (AuthenticationError, False, "pulumi config set --secret rtk:apiToken"),
         (PermissionDeniedError, False, "Realtime Admin permission"),
-        (NotFoundError, False, ""),
+        (NotFoundError, False, "rtk:apiBaseUrl is the API's base URL, ending in /client/v4"),
         (RateLimitError, False, "again in a minute"),
         (ServerError, True, ""),
         (ResponseFormatError, True, ""),
