@@ -8,12 +8,15 @@ the API token there.
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from typing import Any, TypeVar
 
+import pydantic
 from pulumi.runtime.config import get_config
 
 from pulumi_rtk.client import RealtimeKitClient, Target
 from pulumi_rtk.config import ProviderSettings, resolve_settings
+from pulumi_rtk.errors import ResponseFormatError
 from pulumi_rtk.models import MeetingInfo, RecordingInfo, WebhookInfo
 
 __all__ = [
@@ -37,12 +40,42 @@ def _connect(account_id: str | None, app_id: str | None) -> tuple[RealtimeKitCli
     return _client(settings), Target(settings.api_base_url, account, app)
 
 
+_Info = TypeVar("_Info", RecordingInfo, MeetingInfo, WebhookInfo)
+
+
+def _parsed(model: type[_Info], data: Mapping[str, Any], target: Target, *parts: str) -> _Info:
+    """An object in a shape the API does not document (a required field missing, a wrong type)
+    fails as the answer's fault, in the package's own error tree like every other failure;
+    fields the API adds are ignored."""
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, error['loc']))}: {error['msg']}"
+            for error in exc.errors(include_url=False, include_input=False)
+        )
+        raise ResponseFormatError(
+            method="GET",
+            path=target.path(*parts),
+            address=target.address,
+            status=200,
+            code=None,
+            message=f"the API sent a {model.__name__} pulumi_rtk cannot read ({problems})",
+        ) from None
+
+
 def get_recording(
     recording_id: str, *, account_id: str | None = None, app_id: str | None = None
 ) -> RecordingInfo:
     """One recording by id; raises ``NotFoundError`` when the API does not know it."""
     client, target = _connect(account_id, app_id)
-    return RecordingInfo.model_validate(client.get_recording(target, recording_id))
+    return _parsed(
+        RecordingInfo,
+        client.get_recording(target, recording_id),
+        target,
+        "recordings",
+        recording_id,
+    )
 
 
 def get_active_recording(
@@ -51,7 +84,9 @@ def get_active_recording(
     """The meeting's running recording (INVOKED, RECORDING or PAUSED), or None."""
     client, target = _connect(account_id, app_id)
     found = client.get_active_recording(target, meeting_id)
-    return None if found is None else RecordingInfo.model_validate(found)
+    if found is None:
+        return None
+    return _parsed(RecordingInfo, found, target, "recordings", "active-recording", meeting_id)
 
 
 def list_recordings(
@@ -79,7 +114,7 @@ def list_recordings(
         expired=expired,
         sort_order=sort_order,
     )
-    return [RecordingInfo.model_validate(item) for item in items]
+    return [_parsed(RecordingInfo, item, target, "recordings") for item in items]
 
 
 def get_meeting(
@@ -87,7 +122,9 @@ def get_meeting(
 ) -> MeetingInfo:
     """One meeting by id; raises ``NotFoundError`` when the API does not know it."""
     client, target = _connect(account_id, app_id)
-    return MeetingInfo.model_validate(client.get_meeting(target, meeting_id))
+    return _parsed(
+        MeetingInfo, client.get_meeting(target, meeting_id), target, "meetings", meeting_id
+    )
 
 
 def list_meetings(
@@ -105,10 +142,10 @@ def list_meetings(
     items = client.list_meetings(
         target, search=search, status=status, start_time=start_time, end_time=end_time
     )
-    return [MeetingInfo.model_validate(item) for item in items]
+    return [_parsed(MeetingInfo, item, target, "meetings") for item in items]
 
 
 def list_webhooks(*, account_id: str | None = None, app_id: str | None = None) -> list[WebhookInfo]:
     """Every webhook of the app."""
     client, target = _connect(account_id, app_id)
-    return [WebhookInfo.model_validate(item) for item in client.list_webhooks(target)]
+    return [_parsed(WebhookInfo, item, target, "webhooks") for item in client.list_webhooks(target)]

@@ -473,7 +473,8 @@ class RecordingInfo(_Report):
     """A recording as the API reports it."""
 
     id: str
-    status: RecordingStatus
+    # A status the API adds later passes: a lookup reports it rather than fail on it.
+    status: RecordingStatus | str
     meeting_id: str | None = None
     audio_download_url: str | None = None
     download_url: str | None = None
@@ -497,7 +498,7 @@ class MeetingInfo(_Report):
     created_at: str
     updated_at: str
     title: str | None = None
-    status: MeetingStatus | None = None
+    status: MeetingStatus | str | None = None
     record_on_start: bool | None = None
     live_stream_on_start: bool | None = None
     persist_chat: bool | None = None

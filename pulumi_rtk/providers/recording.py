@@ -88,9 +88,16 @@ class _RecordingBase(ProviderBase):
     def _outputs(
         inputs: Mapping[str, Any], target: Target, recording: Mapping[str, Any]
     ) -> dict[str, Any]:
-        outs = {key: value for key, value in inputs.items() if key != PROVIDER_KEY}
+        """What the API reports now, and nothing it does not: a null costs every state write
+        its bytes and reads the same as an absent key (None) in a program."""
+        outs = {
+            key: value
+            for key, value in inputs.items()
+            if key != PROVIDER_KEY and key not in RECORDING_OUTPUTS
+        }
         outs.update(ProviderBase.target_outputs(target))
-        outs.update({key: recording.get(key) for key in RECORDING_OUTPUTS})
+        reported = ((key, recording.get(key)) for key in RECORDING_OUTPUTS)
+        outs.update((key, value) for key, value in reported if value is not None)
         return outs
 
     def _replacements(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:

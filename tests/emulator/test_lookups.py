@@ -5,13 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import responses
 from pulumi.runtime.config import set_all_config
 
 from pulumi_rtk import lookups
 from pulumi_rtk.client import RealtimeKitClient, Target
 from pulumi_rtk.config import ProviderSettings
 from pulumi_rtk.emulator import Emulator
-from pulumi_rtk.errors import AuthenticationError, ConfigError, NotFoundError
+from pulumi_rtk.errors import (
+    AuthenticationError,
+    ConfigError,
+    NotFoundError,
+    ResponseFormatError,
+)
 from pulumi_rtk.models import MeetingInfo, RecordingInfo, WebhookInfo
 from tests.support.processes import api_call
 from tests.support.values import ACCOUNT, APP, TOKEN, provider_config
@@ -202,3 +208,34 @@ def test_list_webhooks_returns_typed_webhooks(from_env: None, emulator: Emulator
         ["meeting.ended"],
         True,
     )
+
+
+def test_lookups_read_what_the_api_adds_and_name_what_it_breaks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A status the API adds later passes through; a required field missing is the answer's
+    fault, raised in the package's error tree (not pydantic's), without the values it held."""
+    base = "https://api.example.test/client/v4"
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", TOKEN)
+    monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", ACCOUNT)
+    monkeypatch.setenv("RTK_APP_ID", APP)
+    monkeypatch.setenv("RTK_API_BASE_URL", base)
+    target = Target(base, ACCOUNT, APP)
+    with responses.RequestsMock() as mock:
+        mock.get(
+            base + target.path("recordings", "r1"),
+            json={"success": True, "data": {"id": "r1", "status": "TRANSCODING", "new": 1}},
+        )
+        mock.get(
+            base + target.path("meetings", "m1"),
+            json={"success": True, "data": {"id": "m1", "title": "secret-LEAKCHECK-title"}},
+        )
+        assert lookups.get_recording("r1").status == "TRANSCODING"
+        with pytest.raises(ResponseFormatError) as caught:
+            lookups.get_meeting("m1")
+    message = str(caught.value)
+    assert f"GET {target.path('meetings', 'm1')}" in message
+    assert "MeetingInfo" in message
+    assert "created_at: Field required" in message
+    assert "updated_at: Field required" in message
+    assert "LEAKCHECK" not in message

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import types
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from pulumi.dynamic import Config, ConfigureRequest
 from pulumi_rtk.emulator import Emulator
 from pulumi_rtk.errors import ConfigError, InputError, RecordingStateError
 from pulumi_rtk.provider import RecordingProvider
+from pulumi_rtk.providers import recording as recording_module
 from pulumi_rtk.vocabulary import RECORDING_OUTPUTS as OUTPUT_KEYS
 from pulumi_rtk.vocabulary import START_OPTIONS
 from tests.support.engine import PROJECT
@@ -118,7 +120,9 @@ def test_create_returns_id_and_full_outputs(
     [recording] = emulator.recordings()
     assert result.id == recording["id"]
     outs = result.outs or {}
-    assert set(OUTPUT_KEYS) <= set(outs)
+    reported = {key for key in OUTPUT_KEYS if recording.get(key) is not None}
+    assert {"status", "invoked_time"} <= reported <= set(outs)
+    assert None not in outs.values(), "a null costs state bytes and reads as an absent key"
     assert outs["status"] == "INVOKED"
     assert outs["account_id"] == ACCOUNT
     assert outs["app_id"] == APP
@@ -296,7 +300,10 @@ def test_update_never_wipes_outputs(provider: RecordingProvider, meeting_id: str
     updated = provider.update(created.id, outs, {**inputs, "wait_timeout_seconds": 60.0}).outs
 
     assert updated is not None
-    assert {key: updated[key] for key in OUTPUT_KEYS} == {key: outs[key] for key in OUTPUT_KEYS}
+    assert {key: updated.get(key) for key in OUTPUT_KEYS} == {
+        key: outs.get(key) for key in OUTPUT_KEYS
+    }
+    assert "status" in updated
 
 
 def test_paused_change_is_an_in_place_update_that_pauses_and_resumes(
@@ -358,10 +365,23 @@ def test_wait_for_recording_returns_once_it_records(emulator: Emulator, meeting_
         fast.stop()
 
 
-def test_a_wait_first_looks_when_recordings_usually_start(meeting_id: str) -> None:
+def test_a_wait_first_looks_when_recordings_usually_start(
+    meeting_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The first look of a wait comes when the starts seen so far began recording (by the API's
     own started_time - invoked_time): with a 0.4 s delay, the second wait looks once, at 0.4 s,
-    instead of at the 2 s guess the first one had to make."""
+    instead of at the 2 s guess the first one had to make.
+
+    The pauses the wait asks for are its schedule: recorded (and still slept, on a live clock),
+    they tell the learned first look from the 2 s guess without an upper bound on wall time."""
+    pauses: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        time.sleep(seconds)
+
+    clock = types.SimpleNamespace(time=time.time, monotonic=time.monotonic, sleep=sleep)
+    monkeypatch.setattr(recording_module, "time", clock)
     live = Emulator(token=TOKEN, clock_speed=1.0, invoke_delay=0.4).start()
     try:
         waiter = RecordingProvider()
@@ -370,19 +390,22 @@ def test_a_wait_first_looks_when_recordings_usually_start(meeting_id: str) -> No
         waits = []
         for meeting in meetings:
             live.clear_requests()
-            started = time.monotonic()
+            pauses.clear()
             result = waiter.create({"meeting_id": meeting, "wait_for_status": "RECORDING"})
-            waits.append((time.monotonic() - started, len(live.requests(method="GET"))))
+            waits.append((list(pauses), len(live.requests(method="GET"))))
             assert (result.outs or {})["status"] == "RECORDING"
 
         (first, first_looks), (second, second_looks) = waits
-        assert first >= 2.0  # the first wait could only guess: it slept 2 s, then looked once
+        # The first wait could only guess: it paused 2 s, then looked once.
+        assert first == [pytest.approx(recording_module.DEFAULT_START_SECONDS, abs=0.1)]
         assert first_looks == 1
-        # The second looked when the first had started recording, by the API's own clock; on
-        # a busy machine the look may land a little early and take one more.
+        # The second paused as long as the first took to record, by the API's own clock, then
+        # looked; on a busy machine the look may land a little early and take one more, after
+        # the first step of the back-off.
         assert waiter._typical_start() == pytest.approx(0.4, abs=0.05)
-        assert second >= 0.4
-        assert second_looks <= 2
+        assert second[0] == pytest.approx(0.4, abs=0.1)
+        assert second[1:] in ([], [pytest.approx(recording_module.FIRST_STEP_SECONDS, abs=0.1)])
+        assert second_looks == len(second)
     finally:
         live.stop()
 
