@@ -35,6 +35,7 @@ from pydantic import (
 from pulumi_rtk.vocabulary import (
     KEYED_STORES,
     MEETING_FIELDS,
+    MEETING_PATCH_FIELDS,
     OBJECT_STORES,
     START_OPTIONS,
     TRACK_OPTIONS,
@@ -425,7 +426,7 @@ class MeetingInputs(Checked):
 
 
 _MEETING_BODY: set[str] = set(MEETING_FIELDS)  # never mutated
-_MEETING_PATCH: set[str] = {*MEETING_FIELDS, "status"}  # never mutated
+_MEETING_PATCH: set[str] = set(MEETING_PATCH_FIELDS)  # never mutated
 
 
 # Webhooks

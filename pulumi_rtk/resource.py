@@ -35,10 +35,10 @@ from pulumi_rtk.provider import (
     TrackRecordingProvider,
     WebhookProvider,
 )
-from pulumi_rtk.providers.base import ProviderBase
+from pulumi_rtk.providers.base import MANAGED_KEY, TARGET_OUTPUTS, ProviderBase
 from pulumi_rtk.vocabulary import (
-    MEETING_FIELDS,
     MEETING_OUTPUTS,
+    MEETING_PATCH_FIELDS,
     RECORDING_OUTPUTS,
     WEBHOOK_FIELDS,
     WEBHOOK_OUTPUTS,
@@ -52,10 +52,9 @@ _RECORDING_SECRET_OUTPUTS = ["storage_config"]
 
 # What each provider reports (its outputs besides the inputs it echoes): registered up front,
 # since the SDK makes an Output attribute only for a property declared at registration.
-_TARGET = ("account_id", "app_id", "api_base_url")
-_RECORDING_REPORTS = (*RECORDING_OUTPUTS, "meeting_id", *_TARGET)
-_MEETING_REPORTS = (*MEETING_FIELDS, "status", *MEETING_OUTPUTS, "managed_fields", *_TARGET)
-_WEBHOOK_REPORTS = (*WEBHOOK_FIELDS, *WEBHOOK_OUTPUTS, "managed_fields", *_TARGET)
+_RECORDING_REPORTS = (*RECORDING_OUTPUTS, "meeting_id", *TARGET_OUTPUTS)
+_MEETING_REPORTS = (*MEETING_PATCH_FIELDS, *MEETING_OUTPUTS, MANAGED_KEY, *TARGET_OUTPUTS)
+_WEBHOOK_REPORTS = (*WEBHOOK_FIELDS, *WEBHOOK_OUTPUTS, MANAGED_KEY, *TARGET_OUTPUTS)
 
 _R = TypeVar("_R", bound="_Resource")
 

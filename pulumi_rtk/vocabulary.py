@@ -15,16 +15,25 @@ from typing import Final
 __all__ = [
     "ACTIVE_STATUSES",
     "AI_CONFIG_FIELDS",
+    "API_CALL",
+    "INACTIVE",
     "KEYED_STORES",
     "MEETING_FIELDS",
     "MEETING_OUTPUTS",
+    "MEETING_PATCH_FIELDS",
     "MEETING_STATUSES",
     "OBJECT_STORES",
+    "PAUSABLE_STATUSES",
+    "PAUSE",
+    "PAUSED",
+    "RECORDING",
     "RECORDING_ACTIONS",
     "RECORDING_CONFIG_FIELDS",
     "RECORDING_OUTPUTS",
     "RECORDING_STATUSES",
+    "RESUME",
     "START_OPTIONS",
+    "STOP",
     "STOPPED_STATUSES",
     "STORAGE_READ_FIELDS",
     "STORAGE_SECRET_FIELDS",
@@ -38,10 +47,19 @@ __all__ = [
 # Recordings
 
 RECORDING_STATUSES: Final = ("INVOKED", "RECORDING", "UPLOADING", "UPLOADED", "ERRORED", "PAUSED")
-ACTIVE_STATUSES: Final = frozenset({"INVOKED", "RECORDING", "PAUSED"})
+RECORDING: Final = "RECORDING"
+PAUSED: Final = "PAUSED"
+ACTIVE_STATUSES: Final = frozenset({"INVOKED", RECORDING, PAUSED})
 """Statuses of a recording that still runs: stopping it means a request."""
+PAUSABLE_STATUSES: Final = ACTIVE_STATUSES - {PAUSED}
 STOPPED_STATUSES: Final = frozenset({"UPLOADING", "UPLOADED", "ERRORED"})
-RECORDING_ACTIONS: Final = ("stop", "pause", "resume")
+STOP: Final = "stop"
+PAUSE: Final = "pause"
+RESUME: Final = "resume"
+RECORDING_ACTIONS: Final = (STOP, PAUSE, RESUME)
+"""The ``action`` of ``PUT .../recordings/{id}``."""
+API_CALL: Final = "API_CALL"
+"""``start_reason.reason`` of a recording started by a start request (not by a meeting)."""
 
 START_OPTIONS: Final = (
     "allow_multiple_recordings",
@@ -99,6 +117,8 @@ STORAGE_READ_FIELDS: Final = (
 # Meetings
 
 MEETING_STATUSES: Final = ("ACTIVE", "INACTIVE")
+INACTIVE: Final = "INACTIVE"
+"""A meeting that refuses joins: what destroy leaves, since the API has no DELETE for meetings."""
 MEETING_FIELDS: Final = (
     "title",
     "record_on_start",
@@ -111,6 +131,8 @@ MEETING_FIELDS: Final = (
     "ai_config",
 )
 """The create body's fields; PATCH takes them too, plus ``status``."""
+MEETING_PATCH_FIELDS: Final = (*MEETING_FIELDS, "status")
+"""What a meeting's PATCH may carry."""
 RECORDING_CONFIG_FIELDS: Final = (
     "audio_config",
     "video_config",

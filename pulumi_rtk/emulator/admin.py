@@ -13,6 +13,7 @@ import urllib.parse
 import urllib.request
 from typing import Any, Protocol
 
+from .api import API_PREFIX
 from .requestlog import RequestRecord
 from .server import ADMIN_PREFIX
 
@@ -107,7 +108,7 @@ class AdminClient:
 
     @property
     def base_url(self) -> str:
-        return f"{self.url}/client/v4"
+        return self.url + API_PREFIX
 
     @property
     def admin_url(self) -> str:

@@ -30,7 +30,9 @@ from .validation import (
 __all__ = ["API_PREFIX", "Api", "Response", "Route", "gateway_error", "json_response", "rtk_error"]
 
 API_PREFIX = "/client/v4"
-_SCOPE = re.compile(r"^/client/v4/accounts/([A-Za-z0-9_-]+)/realtime/kit/([A-Za-z0-9_-]+)(/.*)$")
+_SCOPE = re.compile(
+    "^" + re.escape(API_PREFIX) + r"/accounts/([A-Za-z0-9_-]+)/realtime/kit/([A-Za-z0-9_-]+)(/.*)$"
+)
 _BEARER = re.compile(r"^Bearer ([\x21-\x7e]+)$")
 
 Payload = dict[str, Any]

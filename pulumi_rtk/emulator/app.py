@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
+from .api import API_PREFIX
 from .delivery import DeliveryPolicy, Dispatcher, Signer
 from .faults import Fault, FaultSet
 from .requestlog import RequestLog, RequestRecord
@@ -165,7 +166,7 @@ class Emulator:
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT/client/v4``: what a user puts in ``rtk:apiBaseUrl``."""
-        return f"{self.url}/client/v4"
+        return self.url + API_PREFIX
 
     @property
     def admin_url(self) -> str:

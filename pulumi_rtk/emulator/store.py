@@ -350,11 +350,6 @@ class Store:
                 self._now()
                 self.save()
 
-    def next_due(self) -> float | None:
-        """Virtual time of the earliest pending transition (maybe a stale one), if any."""
-        with self._lock:
-            return self._timers[0][0] if self._timers else None
-
     def _now(self) -> float:
         now = self.clock.now()
         self._advance_to(now)

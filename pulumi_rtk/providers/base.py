@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 __all__ = [
     "MANAGED_KEY",
     "PROVIDER_KEY",
+    "TARGET_KEYS",
+    "TARGET_OUTPUTS",
     "ProviderBase",
     "changed",
     "check_failure",
@@ -65,6 +67,8 @@ PROVIDER_KEY: Final = "__provider"
 MANAGED_KEY: Final = "managed_fields"
 """The output naming the inputs a program declared: what a refresh hands back as inputs."""
 TARGET_KEYS: Final = ("account_id", "app_id")
+TARGET_OUTPUTS: Final = (*TARGET_KEYS, "api_base_url")
+"""Where an object lives, in every resource's outputs: read and delete go there."""
 
 log = logging.getLogger("pulumi_rtk")
 
@@ -260,11 +264,9 @@ class ProviderBase(ResourceProvider):
 
     @staticmethod
     def target_outputs(target: Target) -> dict[str, str]:
-        return {
-            "account_id": target.account_id,
-            "app_id": target.app_id,
-            "api_base_url": target.base_url,
-        }
+        return dict(
+            zip(TARGET_OUTPUTS, (target.account_id, target.app_id, target.base_url), strict=True)
+        )
 
     def note_managed(self, object_id: str) -> None:
         """Remember an object some resource of this deployment owns (seen by create, read or

@@ -26,13 +26,19 @@ from pulumi_rtk.providers.base import (
     CLOCK_SKEW_SECONDS,
     MANAGED_KEY,
     PROVIDER_KEY,
+    TARGET_KEYS,
     ProviderBase,
     covers,
     declared_keys,
     read_result,
     unwrap,
 )
-from pulumi_rtk.vocabulary import MEETING_FIELDS, MEETING_OUTPUTS, STORAGE_SECRET_FIELDS
+from pulumi_rtk.vocabulary import (
+    INACTIVE,
+    MEETING_OUTPUTS,
+    MEETING_PATCH_FIELDS,
+    STORAGE_SECRET_FIELDS,
+)
 
 if TYPE_CHECKING:
     from pulumi_rtk.client import Target
@@ -40,9 +46,8 @@ if TYPE_CHECKING:
 
 __all__ = ["MeetingSemantics"]
 
-FIELDS: Final = (*MEETING_FIELDS, "status")
-"""What a PATCH may carry: the create body's fields plus ``status``."""
-INPUTS: Final = (*FIELDS, "account_id", "app_id", "adopt_meeting_id")
+FIELDS: Final = MEETING_PATCH_FIELDS
+INPUTS: Final = (*FIELDS, *TARGET_KEYS, "adopt_meeting_id")
 
 
 def _drifted(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
@@ -97,11 +102,11 @@ class MeetingSemantics(ProviderBase):
                 lambda: self.client.create_meeting(target, inputs.body()),
                 lambda sent_at: self._find_created(target, inputs, sent_at),
             )
-            if inputs.status == "INACTIVE":
+            if inputs.status == INACTIVE:
                 # The create body has no status; a meeting declared inactive is created, then
                 # deactivated.
                 meeting = self.client.update_meeting(
-                    target, str(meeting["id"]), {"status": "INACTIVE"}
+                    target, str(meeting["id"]), {"status": INACTIVE}
                 )
         meeting_id = str(meeting["id"])
         self.note_managed(meeting_id)
@@ -198,7 +203,7 @@ class MeetingSemantics(ProviderBase):
         """Deactivate: the API cannot delete a meeting. Gone or already inactive is done."""
         props = {k: v for k, v in unwrap(props).items() if k != PROVIDER_KEY}
         try:
-            self.client.update_meeting(self.target(props), id_, {"status": "INACTIVE"})
+            self.client.update_meeting(self.target(props), id_, {"status": INACTIVE})
         except NotFoundError:
             return
 

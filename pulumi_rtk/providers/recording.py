@@ -42,8 +42,15 @@ from pulumi_rtk.providers.base import (
 )
 from pulumi_rtk.vocabulary import (
     ACTIVE_STATUSES,
+    API_CALL,
+    PAUSABLE_STATUSES,
+    PAUSE,
+    PAUSED,
+    RECORDING,
     RECORDING_OUTPUTS,
+    RESUME,
     START_OPTIONS,
+    STOP,
     STOPPED_STATUSES,
     STORAGE_READ_FIELDS,
     TRACK_OPTIONS,
@@ -126,7 +133,7 @@ class _RecordingBase(ProviderBase):
     def _stop(self, target: Target, recording_id: str) -> None:
         """Stop it, or learn it is stopped or gone already; raise only while it may still run."""
         try:
-            self.client.act_on_recording(target, recording_id, "stop")
+            self.client.act_on_recording(target, recording_id, STOP)
         except NotFoundError:
             return
         except (ApiError, TransportError) as exc:
@@ -223,11 +230,11 @@ class RecordingSemantics(_RecordingBase):
     def _pause_wanted(olds: Mapping[str, Any], news: Mapping[str, Any]) -> str | None:
         """The action that brings the recording to the declared ``paused``, if one is due."""
         status = olds.get("status")
-        is_paused = status == "PAUSED" if status in ACTIVE_STATUSES else bool(olds.get("paused"))
+        is_paused = status == PAUSED if status in ACTIVE_STATUSES else bool(olds.get("paused"))
         want_paused = bool(news.get("paused"))
         if want_paused == is_paused:
             return None
-        return "pause" if want_paused else "resume"
+        return PAUSE if want_paused else RESUME
 
     def _pause_or_resume(self, target: Target, recording_id: str, action: str) -> dict[str, Any]:
         try:
@@ -396,8 +403,8 @@ class RecordingSemantics(_RecordingBase):
         """Honour ``wait_for_status`` and ``paused`` before create reports success."""
         if inputs.wait_for_status:
             recording = self._wait(target, recording, inputs)
-        if inputs.paused and recording.get("status") in {"INVOKED", "RECORDING"}:
-            recording = self._pause_or_resume(target, str(recording["id"]), "pause")
+        if inputs.paused and recording.get("status") in PAUSABLE_STATUSES:
+            recording = self._pause_or_resume(target, str(recording["id"]), PAUSE)
         return recording
 
     def _wait(
@@ -413,7 +420,7 @@ class RecordingSemantics(_RecordingBase):
         # Looks are at least FIRST_STEP_SECONDS apart, so the deadline comes within this many.
         for _ in range(math.ceil(timeout / FIRST_STEP_SECONDS) + 2):
             status = recording.get("status")
-            if status == wanted or (wanted == "RECORDING" and status == "PAUSED"):
+            if status == wanted or (wanted == RECORDING and status == PAUSED):
                 self._note_start(recording)
                 return recording
             if status in STOPPED_STATUSES:
@@ -485,7 +492,7 @@ def _wait_message(recording: Mapping[str, Any], wanted: str | None, what: str) -
 
 def _in_state_after(recording: Mapping[str, Any], action: str) -> bool:
     """Whether the recording is where ``pause`` or ``resume`` would have brought it."""
-    return (recording.get("status") == "PAUSED") == (action == "pause")
+    return (recording.get("status") == PAUSED) == (action == PAUSE)
 
 
 def _lost_start(inputs: RecordingInputs, failure: RtkError, lookup: RtkError) -> str:
@@ -508,7 +515,7 @@ def _lost_start(inputs: RecordingInputs, failure: RtkError, lookup: RtkError) ->
 def _same_start(recording: Mapping[str, Any], inputs: RecordingInputs) -> bool:
     """Whether a running recording is the one these inputs start, as far as the API shows."""
     start = recording.get("start_reason")
-    if isinstance(start, Mapping) and start.get("reason") not in (None, "API_CALL"):
+    if isinstance(start, Mapping) and start.get("reason") not in (None, API_CALL):
         return False
     shown = recording.get("storage_config")
     if inputs.storage_config is None:

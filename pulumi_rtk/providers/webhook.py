@@ -16,6 +16,7 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, UpdateResult
 from pulumi_rtk.errors import NotFoundError
 from pulumi_rtk.providers.base import (
     MANAGED_KEY,
+    TARGET_KEYS,
     ProviderBase,
     created_since,
     declared_keys,
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["WebhookSemantics"]
 
-INPUTS: Final = (*WEBHOOK_FIELDS, "account_id", "app_id")
+INPUTS: Final = (*WEBHOOK_FIELDS, *TARGET_KEYS)
 
 
 def _same(key: str, live: Any, declared: Any) -> bool:

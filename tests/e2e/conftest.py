@@ -13,10 +13,6 @@ from tests.support.install import build_wheel, freeze_pins, install_venv
 from tests.support.processes import EmulatorProcess
 from tests.support.values import ACCOUNT, APP, SECRET_VALUES, TOKEN
 
-# A cold build of the CLI (scripts/pulumi-cli.sh) can take minutes; every CLI call has its own,
-# much shorter timeout.
-pytestmark = pytest.mark.timeout(3600)
-
 
 @pytest.fixture(scope="session")
 def cli(tmp_path_factory: pytest.TempPathFactory) -> Cli:

@@ -23,10 +23,6 @@ import pytest
 from tests.support.cli import Cli
 from tests.support.values import REPO
 
-# A cold build of the CLI (scripts/pulumi-cli.sh) can take minutes; every CLI call below has
-# its own, much shorter timeout.
-pytestmark = pytest.mark.timeout(3600)
-
 VENV = REPO / ".venv"
 PROJECT = "policy-e2e"
 STACK = "e2e"

@@ -35,9 +35,6 @@ EXECUTABLES = (
     "pulumi-resource-pulumi-python",
 )
 
-# A cold build (empty Go module and build caches) needs well under this on 2 cores.
-pytestmark = pytest.mark.timeout(3600)
-
 
 def required(module: str) -> str:
     """The version tools/pulumi-cli/go.mod requires of a module."""
