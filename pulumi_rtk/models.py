@@ -13,8 +13,10 @@ them to ``pulumi_rtk.vocabulary``.
 
 from __future__ import annotations
 
+import difflib
+import functools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
@@ -575,12 +577,40 @@ _REASONS = {
 }
 
 
-def _reason(error: Mapping[str, Any]) -> str:
+def _reason(error: Mapping[str, Any], value: object) -> str:
     template = _REASONS.get(error["type"])
     if template is None:
         message = str(error["msg"])
         return message[:1].lower() + message[1:]
-    return template.format(**error.get("ctx", {}))
+    reason = template.format(**error.get("ctx", {}))
+    if error["type"] == "literal_error" and isinstance(value, str):
+        # A typo gets its fix. The value is shown too, except beside storage credentials: a
+        # secret pasted into the wrong field there must not reach a preview.
+        choices = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
+        if "storage_config" not in error["loc"]:
+            reason += f", not {value[:60]!r}"
+        reason += _did_you_mean(value, choices)
+    elif error["type"] == "extra_forbidden":
+        reason += _did_you_mean(str(error["loc"][-1]), _field_names())
+    return reason
+
+
+def _did_you_mean(typed: str, choices: Collection[str]) -> str:
+    folded = {choice.lower(): choice for choice in choices}
+    close = difflib.get_close_matches(typed.lower(), folded, n=1, cutoff=0.75)
+    return f" (did you mean {folded[close[0]]!r}?)" if close else ""
+
+
+@functools.cache
+def _field_names() -> frozenset[str]:
+    """Every field name of every input model: what a misspelt key most likely meant."""
+    names: set[str] = set()
+    pending: list[type[BaseModel]] = [_Wire]
+    while pending:
+        model = pending.pop()
+        names.update(model.model_fields)
+        pending.extend(model.__subclasses__())
+    return frozenset(names)
 
 
 def validate(
@@ -591,7 +621,7 @@ def validate(
         parsed = model.model_validate(data)
     except ValidationError as exc:
         failures = [
-            (_dotted(tuple(error["loc"])), _reason(error))
+            (_dotted(tuple(error["loc"])), _reason(error, _value_at(data, tuple(error["loc"]))))
             for error in exc.errors(include_url=False, include_input=False)
             # An unknown key is wrong whatever its value, so it fails even while unknown.
             if error["type"] == "extra_forbidden"

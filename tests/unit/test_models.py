@@ -8,10 +8,12 @@ import pytest
 
 from pulumi_rtk.models import (
     UNKNOWN,
+    MeetingInputs,
     RecordingInfo,
     RecordingInputs,
     StartRecording,
     TrackRecordingInputs,
+    WebhookInputs,
     validate,
 )
 from tests.support.values import (
@@ -468,3 +470,42 @@ def test_recording_info_ignores_unknown_keys_and_reads_caller_user_id() -> None:
     assert info.status == "RECORDING"
     assert info.start_reason is not None and info.start_reason.caller is not None
     assert info.start_reason.caller.user_id == "u-1"
+
+
+@pytest.mark.parametrize(
+    ("model", "data", "path", "reason"),
+    [
+        (
+            WebhookInputs,
+            {"name": "n", "url": "https://h.example/", "events": ["recording.statusUpdated"]},
+            "events[0]",
+            "not 'recording.statusUpdated' (did you mean 'recording.statusUpdate'?)",
+        ),
+        (MeetingInputs, {"status": "inactive"}, "status", "(did you mean 'INACTIVE'?)"),
+        (
+            StartRecording,
+            {"meeting_id": MEETING, "video_config": {"codec": "h246"}},
+            "video_config.codec",
+            "not 'h246' (did you mean 'H264'?)",
+        ),
+        (
+            StartRecording,
+            {"meeting_id": MEETING, "storage_confg": {}},
+            "storage_confg",
+            "unknown field; check the spelling against the API's snake_case names "
+            "(did you mean 'storage_config'?)",
+        ),
+    ],
+)
+def test_a_typo_is_named_with_its_likely_fix(
+    model: Any, data: dict[str, Any], path: str, reason: str
+) -> None:
+    _, failures = validate(model, data)
+    [(failed, why)] = failures
+    assert failed == path
+    assert why.endswith(reason)
+
+
+def test_no_fix_is_guessed_for_a_value_like_no_choice() -> None:
+    _, failures = validate(MeetingInputs, {"status": "paused"})
+    assert failures == [("status", "must be one of 'ACTIVE' or 'INACTIVE', not 'paused'")]
