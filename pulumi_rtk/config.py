@@ -11,6 +11,7 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from pulumi_rtk.errors import ConfigError
 
@@ -87,6 +88,25 @@ class ProviderSettings:
         return account, app
 
 
+def _base_url(raw: str) -> str:
+    """An http(s) URL with a host and a valid port, or a ConfigError naming the setting: a
+    malformed one would otherwise fail later, outside the package's errors."""
+    base_url = raw.strip().rstrip("/")
+    try:
+        parts = urlsplit(base_url)
+        valid = parts.scheme in {"http", "https"} and bool(parts.hostname)
+        parts.port  # noqa: B018 (raises ValueError when out of range or not a number)
+    except ValueError:
+        valid = False
+    if not valid:
+        setting = SETTINGS["api_base_url"]
+        raise ConfigError(
+            f"{setting.config_key} ({setting.env}) must be an http(s) URL with a host and a "
+            f"valid port, such as {DEFAULT_API_BASE_URL}"
+        )
+    return base_url
+
+
 def _parse_bool(setting: Setting, raw: str) -> bool:
     value = raw.strip().lower()
     if value in {"1", "true", "yes", "on"}:
@@ -125,10 +145,7 @@ def resolve_settings(
     timeout_raw = lookup("request_timeout")
     retries_raw = lookup("max_retries")
     debug_raw = lookup("debug")
-    base_url = (lookup("api_base_url") or DEFAULT_API_BASE_URL).rstrip("/")
-    if not base_url.startswith(("http://", "https://")):
-        setting = SETTINGS["api_base_url"]
-        raise ConfigError(f"{setting.config_key} ({setting.env}) must be an http(s) URL")
+    base_url = _base_url(lookup("api_base_url") or DEFAULT_API_BASE_URL)
     defaults = ProviderSettings()
     return ProviderSettings(
         account_id=lookup("account_id"),

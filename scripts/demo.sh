@@ -70,7 +70,7 @@ live_pid() {
 	[[ -f "$1" ]] || return 1
 	pid=$(cat "$1")
 	[[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-	ps -p "$pid" -o args= 2>/dev/null | grep -q -- "$2" || return 1
+	ps -ww -p "$pid" -o args= 2>/dev/null | grep -q -- "$2" || return 1
 	echo "$pid"
 }
 

@@ -124,6 +124,9 @@ def test_missing_token_names_the_secret_config_key_and_env_var() -> None:
         ("RTK_DEBUG", "maybe", "rtk:debug"),
         ("RTK_API_BASE_URL", "ftp://api.example", "rtk:apiBaseUrl"),
         ("RTK_API_BASE_URL", "api.cloudflare.com/client/v4", "rtk:apiBaseUrl"),
+        ("RTK_API_BASE_URL", "http://127.0.0.1:99999/client/v4", "valid port"),
+        ("RTK_API_BASE_URL", "http://127.0.0.1:port/client/v4", "valid port"),
+        ("RTK_API_BASE_URL", "https:///client/v4", "with a host"),
     ],
 )
 def test_malformed_values_fail_naming_config_key_and_env_var(
