@@ -7,4 +7,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 python3 -m venv venv
 venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt \
-	"${RTK_PACKAGE:-pulumi-rtk}"
+	"${RTK_PACKAGE:?set RTK_PACKAGE to a pulumi-rtk wheel, checkout or git URL}"
