@@ -840,3 +840,39 @@ def test_proxy_settings_come_from_the_environment_once_per_endpoint(
     client.get_active_recording(target, meeting_id)
 
     assert client._proxies == {emulator.base_url: {}}
+
+
+@pytest.mark.parametrize(("status", "error"), [(429, RateLimitError), (503, ServerError)])
+def test_a_retry_after_that_is_no_delay_is_ignored_and_backoff_used(
+    client: RealtimeKitClient,
+    target: Target,
+    emulator: Emulator,
+    meeting_id: str,
+    slept: list[float],
+    status: int,
+    error: type[ApiError],
+) -> None:
+    """``Retry-After: soon`` is neither seconds nor a date: urllib3's own Retry raises
+    InvalidHeader on it; the client retries the GET on its backoff instead, and reports the
+    answer (with no retry_after) once the budget is spent."""
+    rid = start(client, target, meeting_id)
+    emulator.clear_requests()
+    emulator.add_fault(
+        "GET", rf"/recordings/{rid}$", "status", status=status, retry_after="soon", count=2
+    )
+    assert client.get_recording(target, rid)["id"] == rid
+    assert [r.status for r in emulator.requests(method="GET")] == [status, status, 200]
+    # The first retry goes at once; the second after 0.25 * 2 s plus up to 0.25 s of jitter.
+    assert slept == [pytest.approx(0.625, abs=0.125)]
+
+    emulator.clear_requests()
+    slept.clear()
+    emulator.add_fault(
+        "GET", rf"/recordings/{rid}$", "status", status=status, retry_after="soon", count=3
+    )
+    with pytest.raises(error) as caught:
+        client.get_recording(target, rid)
+    assert type(caught.value) is error
+    assert (caught.value.status, caught.value.retry_after) == (status, None)
+    assert len(emulator.requests(method="GET")) == 3  # max_retries=2: one try, two retries
+    assert len(slept) == 1
