@@ -6,8 +6,10 @@ nothing else in the suite uses them.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import base64
+import inspect
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
@@ -475,3 +477,20 @@ def test_track_recording_registers_its_type_and_props(monitor: RecordingMonitor)
         assert {k: v for k, v in unwrapped(entry.inputs).items() if k != "__provider"} == expected
         assert type(unpickled(entry.inputs)) is TrackRecordingProvider
     assert set(monitor.one("bare").inputs) == {"__provider", "meeting_id"}
+
+
+@pytest.mark.parametrize("cls", [Recording, TrackRecording, Meeting, Webhook])
+def test_type_checkers_know_every_attribute_a_resource_has(cls: type[Any]) -> None:
+    """Each input and each reported key is an ``Output`` attribute at run time; a program's
+    type checker knows only what the class declares under ``TYPE_CHECKING``, so a name missing
+    there makes correct user code fail ``mypy --strict``."""
+    module = ast.parse(inspect.getsource(inspect.getmodule(cls)))  # type: ignore[arg-type]
+    [node] = [n for n in module.body if isinstance(n, ast.ClassDef) and n.name == cls.__name__]
+    declared = {
+        statement.target.id
+        for block in node.body
+        if isinstance(block, ast.If) and ast.unparse(block.test) == "TYPE_CHECKING"
+        for statement in block.body
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)
+    }
+    assert declared == cls._input_names | set(cls._reports)
