@@ -134,7 +134,9 @@ def _number(text: str) -> float | None:
 
 def retry_delay(attempt: int, retry_after: float | None = None) -> float:
     """The pause before retry ``attempt`` (1-based): the server's wish when it said one, else
-    the same exponential backoff with jitter the urllib3 policy uses."""
+    exponential backoff with the urllib3 policy's factor, cap and jitter. Unlike that policy,
+    which retries the first time at once, it waits before the first retry too: what the start
+    and create loops repeat is a request that may have acted."""
     if retry_after is not None:
         return retry_after
     backoff = min(BACKOFF_FACTOR * 2.0 ** (attempt - 1), BACKOFF_MAX)

@@ -19,7 +19,8 @@ cd "$repo"
 
 # The floor run: what depends on the SDK, pydantic, requests and urllib3. Left out: what needs
 # the dev-only tools (the official Cloudflare SDK, pulumi-policy, cryptography), the emulator's
-# own tests, the 60 s fault matrix (the engine tests run its gRPC scenarios) and all but one
+# own tests, the 60 s fault matrix (tests/emulator/test_faults.py, its 8 gRPC scenarios too: the
+# floor's engine tests drive the same gRPC server with their own scenarios) and all but one
 # real-CLI test.
 floor_tests=(
 	tests/unit --ignore=tests/unit/test_policy.py --ignore=tests/unit/test_vocabulary.py
