@@ -22,7 +22,9 @@ import functools
 import math
 import os
 import random
+import re
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Collection, Iterator, Mapping
@@ -94,11 +96,17 @@ class Target:
     def address(self) -> str:
         """``host:port`` of the API, as errors name it."""
         parts = urlsplit(self.base_url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:  # no port at all: shown as written, and requests names the fault
+            return parts.netloc
         return f"{parts.hostname}:{port}"
 
     def path(self, *parts: str) -> str:
         return self._prefix + "".join("/" + quote(part, safe="") for part in parts)
+
+
+_DIGITS: Final = re.compile(r"\+?[0-9]+(\.[0-9]*)?")
 
 
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:
@@ -125,11 +133,16 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
 
 
 def _number(text: str) -> float | None:
+    """A number of seconds: digits too many for a float are a long wait (the caller caps it),
+    while ``inf`` or ``nan`` spelt out is no number a server means."""
+    text = text.strip()
     try:
-        value = float(text.strip())
+        value = float(text)
     except ValueError:
         return None
-    return value if math.isfinite(value) else None
+    if math.isfinite(value) or (value > 0 and _DIGITS.fullmatch(text)):
+        return value
+    return None
 
 
 def retry_delay(attempt: int, retry_after: float | None = None) -> float:
@@ -146,8 +159,9 @@ def retry_delay(attempt: int, retry_after: float | None = None) -> float:
 class _Retry(Retry):
     """urllib3's Retry with lenient, capped Retry-After parsing (urllib3 raises InvalidHeader
     on ``Retry-After: soon`` and honours any value unbounded), and no retry of a connection
-    that cannot come about by waiting: a refused port, a name that does not resolve, a TLS
-    failure. Those fail at once, naming the cause, instead of after seconds of backoff."""
+    that cannot come about by waiting: a refused port, a name that does not resolve. Those fail
+    at once, naming the cause, instead of after seconds of backoff (urllib3 itself never
+    retries a TLS failure)."""
 
     RETRY_AFTER_STATUS_CODES = RETRYABLE_STATUSES
 
@@ -176,10 +190,10 @@ def _will_not_heal(error: BaseException) -> bool:
         return not any(
             isinstance(e, OSError) and e.errno == socket.EAI_AGAIN for e in _chain(error)
         )
-    if isinstance(error, urllib3.exceptions.SSLError):
-        return True
     if isinstance(error, urllib3.exceptions.NewConnectionError):
         return any(isinstance(e, OSError) and e.errno == errno.ECONNREFUSED for e in _chain(error))
+    if isinstance(error, urllib3.exceptions.ProxyError):
+        return _will_not_heal(error.original_error)
     return False
 
 
@@ -215,7 +229,8 @@ def _connect_cause(reason: BaseException) -> str:
     if isinstance(reason, (urllib3.exceptions.SSLError, requests.exceptions.SSLError)):
         return f"TLS error ({_first_line(reason)})"
     if isinstance(reason, urllib3.exceptions.ProxyError):
-        return f"proxy error ({_first_line(reason)})"
+        inner = reason.original_error
+        return f"proxy error ({_connect_cause(inner)})"
     os_error = next(
         (e for e in _chain(reason) if isinstance(e, OSError) and e.errno is not None), None
     )
@@ -227,6 +242,21 @@ def _connect_cause(reason: BaseException) -> str:
         }
         return known.get(os_error.errno, os.strerror(os_error.errno).lower())
     return _first_line(reason)
+
+
+def _in_handshake(reason: BaseException) -> bool:
+    """Whether a TLS failure came before any request byte: a certificate refused, or an error
+    raised inside the handshake (``ssl``'s ``do_handshake`` is on its traceback). A TLS error
+    that cannot be placed may have come after the request was sent."""
+    for error in _chain(reason):
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return True
+        frame = error.__traceback__
+        while frame is not None:
+            if frame.tb_frame.f_code.co_name == "do_handshake":
+                return True
+            frame = frame.tb_next
+    return False
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -264,14 +294,17 @@ def _transport_error(
         reason, urllib3.exceptions.ReadTimeoutError
     ):
         return ApiTimeoutError(method, path, address, f"no answer within {read:g} s")
-    if isinstance(exc, (requests.exceptions.SSLError, requests.exceptions.ProxyError)) or (
-        isinstance(
-            reason,
-            (
-                urllib3.exceptions.NewConnectionError,
-                urllib3.exceptions.SSLError,
-                urllib3.exceptions.ProxyError,
-            ),
+    tls = isinstance(exc, requests.exceptions.SSLError) or isinstance(
+        reason, urllib3.exceptions.SSLError
+    )
+    if tls and not _in_handshake(reason):
+        detail = f"TLS failed after the request may have been sent ({_first_line(reason)})"
+        return ReadError(method, path, address, detail)
+    if (
+        tls
+        or isinstance(exc, requests.exceptions.ProxyError)
+        or isinstance(
+            reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ProxyError)
         )
     ):
         return ConnectError(method, path, address, _connect_cause(reason))

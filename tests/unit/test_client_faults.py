@@ -175,11 +175,6 @@ def test_retry_after_header_names_are_matched_in_any_case_by_the_callers_mapping
     assert parse_retry_after(headers) == 5.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="client.py bug: a delay-seconds too long for a float is taken as garbage (None), "
-    "not capped as parse_retry_after documents",
-)
 def test_retry_after_with_more_digits_than_a_float_holds_is_capped() -> None:
     assert parse_retry_after({"Retry-After": "9" * 400}) == RETRY_AFTER_CAP_SECONDS
 
@@ -735,12 +730,6 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
     return cert_file, key_file
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="client.py bug: every TLS error maps to ConnectError ('failed before anything was "
-    "sent', may_have_acted False), also one raised while reading the answer to a request the "
-    "server received",
-)
 def test_a_tls_failure_after_the_request_was_sent_may_have_acted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slept: list[float]
 ) -> None:
@@ -780,12 +769,6 @@ def test_a_tls_failure_after_the_request_was_sent_may_have_acted(
     assert "failed before anything was sent" not in str(caught.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="client.py bug: Target.address raises ValueError on a base URL whose port is out "
-    "of range, while the client maps requests' InvalidURL (resolve_settings rejects such a "
-    "URL; settings or a Target built directly still reach it)",
-)
 def test_a_base_url_with_an_impossible_port_is_a_connect_error() -> None:
     client, target = client_for("http://127.0.0.1:99999/client/v4")
     with pytest.raises(ConnectError, match="invalid URL"):
