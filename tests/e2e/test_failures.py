@@ -167,7 +167,28 @@ def test_a_connection_refused_fails_at_once_naming_host_port_and_cause(
     # No reconciliation for a request that never left: no orphan search, no "may have acted".
     assert "may have acted" not in message
     assert "looking for" not in message
+    # The failure alone, not the chain of requests' and urllib3's exceptions beneath it.
+    assert "During handling of the above exception" not in message
+    assert "The above exception was the direct cause" not in message
+    assert "urllib3" not in message
     assert stack.recordings() == {}
+
+
+def test_missing_config_fails_the_preview_before_any_request(
+    new_stack: Callable[[Path], Stack], emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    stack = new_stack(project(tmp_path, MEETING_PROGRAM))
+    stack.run("config", "rm", "rtk:appId")
+    before = len(emulator.admin.requests())
+    run = stack.preview(ok=False)
+    assert run.returncode != 0
+    problem = (
+        "no app id: pass app_id to the resource, or run `pulumi config set rtk:appId <value>` "
+        "or set RTK_APP_ID"
+    )
+    [line] = {line.strip() for line in run.text.splitlines() if problem in line}
+    assert "rtk:Meeting resource 'standup'" in line or "rtk:Webhook resource 'uploads'" in line
+    assert len(emulator.admin.requests()) == before
 
 
 @pytest.mark.parametrize(
