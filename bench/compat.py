@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import EmulatorProcess, start_body
-from bench.deploy import Project, cli_env, configure_rtk, find_cli
+from bench.deploy import Project, cli_env, configure_rtk
 from pulumi_rtk.vocabulary import ACTIVE_STATUSES
+from tests.support.cli import locate_cli
 from tests.support.values import REPO
 
 PROGRAM = """
@@ -108,7 +109,7 @@ def _resources(export: str) -> dict[str, Any]:
 
 def check(ref: str) -> list[str]:
     """Run the check; the lines of its report. Raises CompatError on the first failed step."""
-    bin_dir, why = find_cli()
+    bin_dir, why = locate_cli()
     if bin_dir is None:
         raise CompatError(f"no Pulumi CLI ({why})")
     report: list[str] = []

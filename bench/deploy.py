@@ -35,6 +35,7 @@ from bench.common import (
     median,
     start_body,
 )
+from tests.support.cli import locate_cli
 from tests.support.values import ACCOUNT, APP, REPO
 
 GOALS = {"up": 1.20, "destroy": 1.15}
@@ -144,32 +145,6 @@ class CpuSampler:
         for kind, seconds in self.latest.values():
             totals[kind] = totals.get(kind, 0.0) + seconds
         return totals
-
-
-def find_cli() -> tuple[Path | None, str]:
-    """The CLI's bin directory, or None and why not."""
-    script = REPO / "scripts" / "pulumi-cli.sh"
-    if not script.is_file():
-        return None, "scripts/pulumi-cli.sh is missing"
-    try:
-        proc = subprocess.run(
-            ["bash", str(script)],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=3600,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return None, "scripts/pulumi-cli.sh timed out"
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        tail = proc.stderr.strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
-        return None, f"scripts/pulumi-cli.sh failed: {tail[0]}"
-    bin_dir = Path(lines[-1])
-    if not (bin_dir / "pulumi").is_file():
-        return None, f"no pulumi in {bin_dir}"
-    return bin_dir, ""
 
 
 class Project:
@@ -309,7 +284,7 @@ def paired_ratio(values: list[float], baselines: list[float]) -> float:
 
 def run(reps: int) -> Outcome:
     outcome = Outcome("deploy")
-    bin_dir, why = find_cli()
+    bin_dir, why = locate_cli()
     if bin_dir is None:
         outcome.skipped = f"skipped: no Pulumi CLI ({why})"
         return outcome

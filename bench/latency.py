@@ -36,8 +36,9 @@ from bench.common import (
     resource_inputs,
     start_body,
 )
-from bench.deploy import Project, cli_env, cli_version, configure_rtk, find_cli
+from bench.deploy import Project, cli_env, cli_version, configure_rtk
 from pulumi_rtk.provider import RecordingProvider
+from tests.support.cli import locate_cli
 from tests.support.values import ACCOUNT, APP
 
 LATENCY_MS = 50
@@ -124,7 +125,7 @@ def run(count: int, reps: int, full: bool) -> Outcome:
                 many_s / one_s,
             ),
         ]
-        bin_dir, why = find_cli()
+        bin_dir, why = locate_cli()
         if bin_dir is None:
             outcome.notes.append(f"7: CLI rows skipped: no Pulumi CLI ({why})")
             return outcome

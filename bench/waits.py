@@ -17,8 +17,9 @@ import tempfile
 from pathlib import Path
 
 from bench.common import EmulatorProcess, Outcome, Row, median, start_body
-from bench.deploy import Project, cli_env, cli_version, configure_rtk, find_cli
+from bench.deploy import Project, cli_env, cli_version, configure_rtk
 from pulumi_rtk.vocabulary import ACTIVE_STATUSES as ACTIVE
+from tests.support.cli import locate_cli
 
 LATENCY_MS = 50
 INVOKE_DELAY = 3.0
@@ -36,7 +37,7 @@ PROGRAM = """
 
 def run(count: int, reps: int) -> Outcome:
     outcome = Outcome("waits")
-    bin_dir, why = find_cli()
+    bin_dir, why = locate_cli()
     if bin_dir is None:
         outcome.skipped = f"skipped: no Pulumi CLI ({why})"
         return outcome

@@ -52,9 +52,9 @@ class Cli:
     home: Path
 
 
-def find_cli(home: Path) -> Cli:
-    """The CLI from ``scripts/pulumi-cli.sh`` (built on first use); skip without it, except in
-    CI (``CI`` set), where a missing CLI fails."""
+def locate_cli() -> tuple[Path | None, str]:
+    """The bin directory of the CLI from ``scripts/pulumi-cli.sh`` (built on first use), or
+    None and why not: for tests and benchmarks alike."""
     try:
         proc = subprocess.run(
             ["bash", str(REPO / "scripts" / "pulumi-cli.sh")],
@@ -70,12 +70,18 @@ def find_cli(home: Path) -> Cli:
     bin_dir = Path(lines[-1]) if lines else None
     if not problem and (bin_dir is None or not (bin_dir / "pulumi").is_file()):
         problem = f"no pulumi executable in {bin_dir}"
-    if problem:
+    return (None, problem) if problem else (bin_dir, "")
+
+
+def find_cli(home: Path) -> Cli:
+    """The CLI for a test: skip without it, except in CI (``CI`` set), where a missing CLI
+    fails."""
+    bin_dir, problem = locate_cli()
+    if bin_dir is None:
         reason = f"the Pulumi CLI is not available (scripts/pulumi-cli.sh): {problem}"
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
-    assert bin_dir is not None
     return Cli(bin_dir, home)
 
 
