@@ -212,6 +212,24 @@ def test_compliant_stack_passes_and_config_changes_limits_and_levels(
     }, lowered.text
     assert "set it to at most 3600" in lowered.text
 
+    # Only gcs allowed: the meeting and the recording both upload to aws.
+    gcs_only = stack.preview(
+        *pack_config(
+            tmp_path, "gcs-only", {"rtk-allowed-storage-types": {"allowedTypes": ["gcs"]}}
+        ),
+        ok=False,
+    )
+    assert gcs_only.returncode != 0
+    assert violations(gcs_only) == {
+        ("mandatory", "rtk-allowed-storage-types", "Meeting", "standup"),
+        ("mandatory", "rtk-allowed-storage-types", "Recording", "all-hands"),
+    }, gcs_only.text
+    assert "rtk:Recording 'all-hands': storage_config.type must be one of: gcs" in gcs_only.text
+    assert (
+        "rtk:Meeting 'standup': recording_config.storage_config.type must be one of: gcs"
+        in gcs_only.text
+    )
+
     # A copy in RealtimeKit's bucket only warns: advisory, and the preview passes.
     stack.config("alsoRealtimekitBucket", True)
     warned = stack.preview(*with_pack())
