@@ -584,12 +584,13 @@ def _reason(error: Mapping[str, Any], value: object) -> str:
         return message[:1].lower() + message[1:]
     reason = template.format(**error.get("ctx", {}))
     if error["type"] == "literal_error" and isinstance(value, str):
-        # A typo gets its fix. The value is shown too, except beside storage credentials: a
-        # secret pasted into the wrong field there must not reach a preview.
+        # A typo gets its fix, and only a typo is quoted: a value close to one of the API's own
+        # names is no secret, while anything else may be one pasted into the wrong field, and
+        # the provider cannot tell (Pulumi has stripped the secret markers by then).
         choices = re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected", "")))
-        if "storage_config" not in error["loc"]:
-            reason += f", not {value[:60]!r}"
-        reason += _did_you_mean(value, choices)
+        fix = _did_you_mean(value, choices)
+        if fix:
+            reason += f", not {value!r}{fix}"
     elif error["type"] == "extra_forbidden":
         reason += _did_you_mean(str(error["loc"][-1]), _field_names())
     return reason

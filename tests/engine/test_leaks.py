@@ -609,6 +609,7 @@ MEETING_BAD_INPUTS: dict[str, dict[str, Any]] = {
     "sftp password as auth_method": meeting(
         {**sftp(MEETING, "KEY")["storage_config"], "auth_method": SFTP_PASSWORD}
     ),
+    "credential as the status": meeting(status=AWS_SECRET),
 }
 
 WEBHOOK_BAD_INPUTS: dict[str, dict[str, Any]] = {
@@ -616,16 +617,6 @@ WEBHOOK_BAD_INPUTS: dict[str, dict[str, Any]] = {
     "token in the url": webhook(url=f"gopher://hooks.example.com/{TOKEN}"),
     "token as enabled": webhook(enabled=TOKEN),
     "token as an input": webhook(api_token=TOKEN),
-}
-
-
-# A secret pasted into a choice field outside storage_config. Since 40d65ce a check failure
-# quotes a mistyped choice ("must be one of 'ACTIVE' or 'INACTIVE', not '<value>'"), so both
-# leak (KNOWN_LEAKS); once fixed, move them into MEETING_BAD_INPUTS and WEBHOOK_BAD_INPUTS.
-MEETING_CHOICE_SECRETS: dict[str, dict[str, Any]] = {
-    "credential as the status": meeting(status=AWS_SECRET),
-}
-WEBHOOK_CHOICE_SECRETS: dict[str, dict[str, Any]] = {
     "token as an event": webhook(events=[TOKEN]),
 }
 
@@ -775,9 +766,6 @@ IN_PROCESS: dict[str, Callable[[Ctx], None]] = {
     "bad meeting and webhook inputs": bad_meetings_and_webhooks(
         MEETING_BAD_INPUTS, WEBHOOK_BAD_INPUTS
     ),
-    "secrets typed into a meeting's or webhook's choice field": bad_meetings_and_webhooks(
-        MEETING_CHOICE_SECRETS, WEBHOOK_CHOICE_SECRETS
-    ),
     "meeting: API echoes input in a 400": meeting_echoed(400, meeting),
     "meeting: API echoes a multi-line key in a 422": meeting_echoed(422, multiline_meeting),
     "meeting: API echoes input in its reason phrase": meeting_echoed(
@@ -790,27 +778,7 @@ IN_PROCESS: dict[str, Callable[[Ctx], None]] = {
 }
 
 
-# Scenarios that find a leak in pulumi_rtk today: strict, so the fix shows as an XPASS failure.
-KNOWN_LEAKS = {
-    "secrets typed into a meeting's or webhook's choice field": (
-        "pulumi_rtk.models._reason quotes the value of a mistyped choice outside storage_config "
-        "(Meeting.status, Webhook.events) in check failures and InputError"
-    ),
-}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(raises=AssertionError, strict=True, reason=KNOWN_LEAKS[name]),
-        )
-        if name in KNOWN_LEAKS
-        else name
-        for name in IN_PROCESS
-    ],
-)
+@pytest.mark.parametrize("name", list(IN_PROCESS))
 def test_in_process_scenario_leaks_nothing(
     name: str,
     emulator: Emulator,
