@@ -349,6 +349,11 @@ def test_a_create_refused_by_a_5xx_is_posted_again(emulator: Emulator) -> None:
             "ai_config.transcription.language",
             "must be one of",
         ),
+        (
+            {"recording_config": {"live_streaming_config": {"rtmp_url": "https://x/y"}}},
+            "recording_config.live_streaming_config.rtmp_url",
+            "rtmp",
+        ),
     ],
 )
 def test_bad_input_fails_check_at_its_field_before_any_request(
