@@ -95,8 +95,8 @@ class _RecordingBase(ProviderBase):
     def _outputs(
         inputs: Mapping[str, Any], target: Target, recording: Mapping[str, Any]
     ) -> dict[str, Any]:
-        """What the API reports now, and nothing it does not: a null costs every state write
-        its bytes and reads the same as an absent key (None) in a program."""
+        """What the API reports now, and nothing it does not (the SDK would drop a null on
+        the wire anyway; a program reads an absent key as None)."""
         outs = {
             key: value
             for key, value in inputs.items()

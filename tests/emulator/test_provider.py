@@ -122,7 +122,7 @@ def test_create_returns_id_and_full_outputs(
     outs = result.outs or {}
     reported = {key for key in OUTPUT_KEYS if recording.get(key) is not None}
     assert {"status", "invoked_time"} <= reported <= set(outs)
-    assert None not in outs.values(), "a null costs state bytes and reads as an absent key"
+    assert None not in outs.values(), "what the API does not report is absent, not null"
     assert outs["status"] == "INVOKED"
     assert outs["account_id"] == ACCOUNT
     assert outs["app_id"] == APP
