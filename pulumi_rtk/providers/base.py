@@ -351,19 +351,18 @@ class ProviderBase(ResourceProvider):
         return CheckResult(news, failures)
 
     def _config_failures(self, props: Mapping[str, Any]) -> list[CheckFailure]:
-        """Config the requests will need, missing: found by ``pulumi preview`` rather than half
-        way through an ``up``. Ids a program passes as values not known yet pass."""
+        """Where the object lives, missing from config: found by ``pulumi preview`` rather than
+        half way through an ``up``. Ids a program passes as values not known yet pass. The token
+        is not asked for: a preview sends no request, so a pull request's preview can run
+        without it (examples/gitops)."""
         ids = [props.get(key) for key in TARGET_KEYS]
-        needs: list[Callable[[], object]] = [self.settings.require_token]
-        if rpc.UNKNOWN not in ids:
-            needs.append(lambda: self.settings.resolve_target_ids(*ids))
-        failures = []
-        for need in needs:
-            try:
-                need()
-            except ConfigError as missing:
-                failures.append(CheckFailure("", str(missing)))
-        return failures
+        if rpc.UNKNOWN in ids:
+            return []
+        try:
+            self.settings.resolve_target_ids(*ids)
+        except ConfigError as missing:
+            return [CheckFailure("", str(missing))]
+        return []
 
     @staticmethod
     def moved(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:

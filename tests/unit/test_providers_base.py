@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from pulumi.dynamic import Config, ConfigureRequest
 
+from pulumi_rtk.models import UNKNOWN
+from pulumi_rtk.provider import WebhookProvider
 from pulumi_rtk.providers.base import check_failure, covers
 
 
@@ -47,3 +50,28 @@ def test_covers_compares_only_what_is_declared(
     actual: object, declared: object, covered: bool
 ) -> None:
     assert covers(actual, declared) is covered
+
+
+def configured_webhook_provider(config: dict[str, str]) -> WebhookProvider:
+    provider = WebhookProvider()
+    provider.configure(ConfigureRequest(Config(config, "project")))
+    return provider
+
+
+WEBHOOK = {"name": "n", "url": "https://hooks.example.com/rtk", "events": ["meeting.ended"]}
+
+
+def test_a_preview_needs_the_ids_but_not_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pull request's preview runs without the API token (it sends no request), but an
+    object with nowhere to live fails there rather than half way through ``pulumi up``."""
+    for env in ("CLOUDFLARE_API_TOKEN", "CLOUDFLARE_ACCOUNT_ID", "RTK_APP_ID"):
+        monkeypatch.delenv(env, raising=False)
+    ids = {"rtk:accountId": "acc", "rtk:appId": "app"}
+    assert configured_webhook_provider(ids).check({}, WEBHOOK).failures == []
+
+    [missing] = configured_webhook_provider({"rtk:accountId": "acc"}).check({}, WEBHOOK).failures
+    assert missing.property == ""
+    assert missing.reason.startswith("no app id: pass app_id to the resource, or run `pulumi")
+
+    unknown = {**WEBHOOK, "app_id": UNKNOWN}
+    assert configured_webhook_provider({"rtk:accountId": "acc"}).check({}, unknown).failures == []
