@@ -7,11 +7,14 @@ real emulator on 127.0.0.1), ``engine`` (the SDK's dynamic provider server over 
 
 from __future__ import annotations
 
+import time
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
+import urllib3.util.retry
 from pulumi.dynamic import Config, ConfigureRequest
 
 from pulumi_rtk.emulator import Emulator
@@ -51,6 +54,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("pulumi_rtk matrices")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """urllib3's retry sleeps (Retry-After and backoff), recorded instead of slept."""
+    delays: list[float] = []
+    fake_time = types.SimpleNamespace(sleep=delays.append, time=time.time)
+    monkeypatch.setattr(urllib3.util.retry, "time", fake_time)
+    return delays
 
 
 @pytest.fixture

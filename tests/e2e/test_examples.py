@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from pulumi_rtk.emulator.requestlog import RequestRecord
-from tests.support.cli import SECRET_SIG, TYPES, Run, Stack
+from tests.support.cli import SECRET_SIG, TYPES, Run, Stack, program_project
 from tests.support.processes import EmulatorProcess
 from tests.support.values import (
     AWS_ACCESS_KEY,
@@ -420,13 +420,7 @@ pulumi.export("active_id", active.id if active else None)
 def test_adopt_binds_without_a_start_and_get_reads_without_stopping(
     new_stack: Callable[[Path], Stack], emulator: EmulatorProcess, tmp_path: Path
 ) -> None:
-    source = tmp_path / "adopt-src"
-    source.mkdir()
-    (source / "Pulumi.yaml").write_text(
-        "name: rtk-adopt\nruntime:\n  name: python\n  options:\n    virtualenv: venv\n"
-    )
-    (source / "__main__.py").write_text(ADOPT_PROGRAM)
-    stack = new_stack(source)
+    stack = new_stack(program_project(tmp_path / "adopt-src", "rtk-adopt", ADOPT_PROGRAM))
     meeting_id = emulator.meeting()
     started = emulator.api("POST", "recordings", TOKEN, {"meeting_id": meeting_id})["data"]["id"]
     stack.config("meetingId", meeting_id)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import CLI_TIMEOUT, STACK, Cli, Run, Stack
+from tests.support.cli import CLI_TIMEOUT, STACK, Cli, Run, Stack, program_project
 from tests.support.processes import EmulatorProcess, free_port
 from tests.support.values import ACCOUNT, APP, SECRET_VALUES, TOKEN
 
@@ -51,13 +51,7 @@ pulumi.export("recording_id", recording.id)
 
 
 def project(tmp_path: Path, program: str) -> Path:
-    source = tmp_path / "source"
-    source.mkdir()
-    (source / "Pulumi.yaml").write_text(
-        "name: rtk-failures\nruntime:\n  name: python\n  options:\n    virtualenv: ../../.venv\n"
-    )
-    (source / "__main__.py").write_text(program)
-    return source
+    return program_project(tmp_path / "source", "rtk-failures", program)
 
 
 def diagnostics(run: Run) -> dict[str, list[str]]:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.support.cli import Stack
+from tests.support.cli import Stack, program_project
 from tests.support.processes import EmulatorProcess
 from tests.support.values import AWS_ACCESS_KEY, AWS_SECRET, TOKEN, aws_storage
 
@@ -40,13 +40,7 @@ pulumi.export("hook_enabled", hook.enabled)
 def test_get_references_read_on_up_and_are_never_patched_or_deleted(
     new_stack: Callable[[Path], Stack], emulator: EmulatorProcess, tmp_path: Path
 ) -> None:
-    source = tmp_path / "references-src"
-    source.mkdir()
-    (source / "Pulumi.yaml").write_text(
-        "name: rtk-references\nruntime:\n  name: python\n  options:\n    virtualenv: venv\n"
-    )
-    (source / "__main__.py").write_text(PROGRAM)
-    stack = new_stack(source)
+    stack = new_stack(program_project(tmp_path / "references-src", "rtk-references", PROGRAM))
     room = emulator.api(
         "POST",
         "meetings",

@@ -11,14 +11,12 @@ import pickle
 import socket
 import threading
 import time
-import types
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 import responses
-import urllib3.util.retry
 
 from pulumi_rtk import client as client_module
 from pulumi_rtk._version import __version__
@@ -96,15 +94,6 @@ def client(emulator: Emulator) -> Iterator[RealtimeKitClient]:
         yield instance
     finally:
         instance.close()
-
-
-@pytest.fixture
-def slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Record urllib3's retry sleeps (Retry-After and backoff) instead of sleeping."""
-    delays: list[float] = []
-    fake_time = types.SimpleNamespace(sleep=delays.append, time=time.time)
-    monkeypatch.setattr(urllib3.util.retry, "time", fake_time)
-    return delays
 
 
 @pytest.fixture

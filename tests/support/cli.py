@@ -212,6 +212,17 @@ class Stack:
 _VIRTUALENV = re.compile(r"^(\s*virtualenv:[ \t]*)\S.*$", re.MULTILINE)
 
 
+def program_project(directory: Path, name: str, program: str) -> Path:
+    """A minimal Python project holding ``program``, for ``new_stack`` (which points its
+    virtualenv at the user's)."""
+    directory.mkdir()
+    (directory / "Pulumi.yaml").write_text(
+        f"name: {name}\nruntime:\n  name: python\n  options:\n    virtualenv: venv\n"
+    )
+    (directory / "__main__.py").write_text(program)
+    return directory
+
+
 def copy_project(source: Path, dest: Path, venv: Path) -> None:
     """The project, its ``virtualenv`` set to ``venv`` (the one line that may differ): stacks
     run in a user's virtualenv with the built wheel (tests/support/install.py), never in a
