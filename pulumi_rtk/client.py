@@ -229,8 +229,7 @@ def _connect_cause(reason: BaseException) -> str:
     if isinstance(reason, (urllib3.exceptions.SSLError, requests.exceptions.SSLError)):
         return f"TLS error ({_first_line(reason)})"
     if isinstance(reason, urllib3.exceptions.ProxyError):
-        inner = reason.original_error
-        return f"proxy error ({_connect_cause(inner)})"
+        return f"proxy error ({_connect_cause(reason.original_error)})"
     os_error = next(
         (e for e in _chain(reason) if isinstance(e, OSError) and e.errno is not None), None
     )
